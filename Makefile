@@ -1,0 +1,40 @@
+# vpn-passthrough: `make` installs what the build and tests need and builds;
+# `make test` runs every test. See README.md.
+
+DEBIAN_PACKAGES := nftables conntrack iproute2 make gcc libc6-dev
+SOURCES := $(shell find src -name '*.ts') tools/build.mjs package.json
+
+.PHONY: all deps test typecheck clean
+
+all: deps node_modules/.installed build/qjs dist/vpn-passthrough.js
+
+# Debian packages for building QuickJS and for the tests (nft, netns);
+# installed only where missing, and only as root on an apt system.
+deps:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "installing:$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+		else echo "please install:$$missing"; fi; \
+	fi
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+build/qjs: tools/qjs.sh
+	@mkdir -p build
+	sh tools/qjs.sh
+
+dist/vpn-passthrough.js: $(SOURCES) node_modules/.installed
+	node tools/build.mjs
+
+typecheck: node_modules/.installed
+	npx tsc --noEmit -p .
+	npx tsc --noEmit -p test
+
+test: all typecheck
+	npx tap
+
+clean:
+	rm -rf dist build .tap

@@ -1,0 +1,54 @@
+// render and apply: the config and the system's facts become one script,
+// checked by the kernel first and then loaded in one transaction.
+
+import { formatIssue, type Config } from '../core/config.ts';
+import { renderRuleset, type Facts } from '../core/render.ts';
+import { preparePptpHelper, type HelperFacts } from '../host/kernel.ts';
+import { withLock } from '../host/lock.ts';
+import { checkScript, loadScript } from '../host/nft.ts';
+import { resolveZones } from '../host/zones.ts';
+import { readConfig, type Context } from './context.ts';
+
+export interface Rendered {
+  config: Config;
+  script: string;
+  facts: Facts;
+  helper: HelperFacts | null;
+  /** Config warnings and system notes, as readable lines. */
+  warnings: string[];
+}
+
+const LOCK_TIMEOUT_MS = 10000;
+
+/** Reads config and facts and renders; `load` also loads helper modules. */
+export function renderFromSystem(ctx: Context, load: boolean): Rendered {
+  const { config, warnings } = readConfig(ctx);
+  const notes = warnings.map(formatIssue);
+  if (!config.enabled) {
+    const facts = { lanDevices: [], pptpHelper: false, source: ctx.paths.config };
+    return { config, script: renderRuleset(config, facts), facts, helper: null, warnings: notes };
+  }
+  const zones = resolveZones(ctx.sys, ctx.paths, config.lanZones);
+  const helper = config.protocols.pptp.mode === 'allow' ? preparePptpHelper(ctx.sys, ctx.paths, load) : null;
+  const lanDevices = [...zones.devices, ...config.lanDevices];
+  notes.push(...zones.notes, ...(helper?.notes ?? []));
+  if (lanDevices.length === 0) notes.push('no LAN device is known, so no traffic is matched; check lan_zone or set lan_device');
+  const facts = { lanDevices, pptpHelper: helper?.available ?? false, source: ctx.paths.config };
+  return { config, script: renderRuleset(config, facts), facts, helper, warnings: notes };
+}
+
+/** Applies under the lock; on any failure the loaded table stays as it was. */
+export function applyUnlocked(ctx: Context): Rendered {
+  const rendered = renderFromSystem(ctx, true);
+  checkScript(ctx.sys, ctx.paths, rendered.script);
+  loadScript(ctx.sys, ctx.paths, rendered.script);
+  return rendered;
+}
+
+export function underLock<T>(ctx: Context, body: () => T): T {
+  return withLock(ctx.sys, ctx.paths.lock, LOCK_TIMEOUT_MS, body);
+}
+
+export function apply(ctx: Context): Rendered {
+  return underLock(ctx, () => applyUnlocked(ctx));
+}

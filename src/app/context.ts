@@ -1,0 +1,15 @@
+// What every operation gets: the system primitives and where things live.
+
+import { loadConfigText } from '../core/load.ts';
+import type { Paths } from '../host/paths.ts';
+import type { System } from '../host/system.ts';
+
+export interface Context {
+  sys: System;
+  paths: Paths;
+}
+
+/** Reads and validates the config; a missing file means every default (all allowed). */
+export function readConfig(ctx: Context) {
+  return loadConfigText(ctx.sys.readFile(ctx.paths.config) ?? '', ctx.paths.config);
+}

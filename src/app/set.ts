@@ -1,0 +1,56 @@
+// `set`: one option changed in the config file, checked against the schema
+// as a whole file before it is written, then applied. If the apply fails the
+// previous file is put back, so file and table never disagree.
+
+
+import { loadConfigText } from '../core/load.ts';
+import { isProtocolName } from '../core/protocols.ts';
+import { GLOBAL_OPTIONS, PROTOCOL_OPTIONS } from '../core/schema.ts';
+import { editUci, parseUci, type UciChange } from '../core/uci.ts';
+import { applyUnlocked, underLock, type Rendered } from './apply.ts';
+import type { Context } from './context.ts';
+
+export class UsageError extends Error {}
+
+/**
+ * Turns `pptp`, `ipsec.esp`, `l2tp.client` or `log` and its values into a
+ * change. A bare protocol name means its mode.
+ */
+export function toChange(key: string, values: string[]): UciChange {
+  const [head, option] = key.split('.', 2);
+  const isProtocol = isProtocolName(head);
+  const section = isProtocol ? head : 'global';
+  const name = isProtocol ? option ?? 'mode' : option === undefined ? head : option;
+  if (!isProtocol && option !== undefined && head !== 'global') {
+    throw new UsageError(`unknown setting '${key}': use <protocol>[.<option>] or [global.]<option>`);
+  }
+  const spec = (isProtocol ? PROTOCOL_OPTIONS : GLOBAL_OPTIONS)[name];
+  if (spec === undefined) {
+    const known = Object.keys(isProtocol ? PROTOCOL_OPTIONS : GLOBAL_OPTIONS).join(', ');
+    throw new UsageError(`unknown option '${name}' for ${section}: known options are ${known}`);
+  }
+  if (!spec.list && values.length !== 1) {
+    throw new UsageError(`'${key}' takes exactly one value (${spec.type.describe})`);
+  }
+  const type = isProtocol ? 'protocol' : 'global';
+  return { section, type, option: name, value: spec.list ? values : values[0] };
+}
+
+export function setOption(ctx: Context, key: string, values: string[]): Rendered {
+  const change = toChange(key, values);
+  return underLock(ctx, () => {
+    const before = ctx.sys.readFile(ctx.paths.config);
+    const text = editUci(parseUci(before ?? '', ctx.paths.config), [change]);
+    loadConfigText(text, ctx.paths.config);
+    ctx.sys.writeFile(ctx.paths.config, text);
+    try {
+      return applyUnlocked(ctx);
+    } catch (e) {
+      if (before === null) ctx.sys.remove(ctx.paths.config);
+      else ctx.sys.writeFile(ctx.paths.config, before);
+      throw e;
+    }
+  });
+}
+
+

@@ -1,0 +1,76 @@
+// `status`: what is configured, what is loaded, and what passed or was blocked.
+
+import type { Mode } from '../core/config.ts';
+import { readCounters, type Count } from '../core/counters.ts';
+import { PARTS, PROTOCOLS } from '../core/protocols.ts';
+import { modeOf } from '../core/render.ts';
+import type { ModuleState } from '../host/kernel.ts';
+import { listTable } from '../host/nft.ts';
+import { renderFromSystem } from './apply.ts';
+import type { Context } from './context.ts';
+
+export interface PartStatus {
+  name: string;
+  title: string;
+  mode: Mode;
+  passed: Count;
+  blocked: Count;
+}
+
+export interface ProtocolStatus {
+  name: string;
+  title: string;
+  mode: Mode;
+  family: string;
+  clients: string[];
+  servers: string[];
+  insecure?: string;
+  parts: PartStatus[];
+}
+
+export interface Status {
+  enabled: boolean;
+  config: string;
+  table: 'loaded' | 'missing';
+  lanDevices: string[];
+  pptpHelper: { available: boolean; modules: { name: string; state: ModuleState }[] } | null;
+  protocols: ProtocolStatus[];
+  warnings: string[];
+}
+
+export function readStatus(ctx: Context): Status {
+  const rendered = renderFromSystem(ctx, false);
+  const cfg = rendered.config;
+  const objects = listTable(ctx.sys, ctx.paths);
+  const counters = readCounters(objects ?? []);
+  const loaded = objects !== null;
+  const warnings = rendered.warnings.slice();
+  if (cfg.enabled && !loaded) warnings.push('the table is not loaded: run `vpn-passthrough apply`');
+  if (!cfg.enabled && loaded) warnings.push('disabled, yet the table is loaded: run `vpn-passthrough apply`');
+  return {
+    enabled: cfg.enabled,
+    config: ctx.paths.config,
+    table: loaded ? 'loaded' : 'missing',
+    lanDevices: rendered.facts.lanDevices,
+    pptpHelper: rendered.helper && { available: rendered.helper.available, modules: rendered.helper.modules },
+    protocols: PROTOCOLS.map((p) => {
+      const pc = cfg.protocols[p.name];
+      return {
+        name: p.name,
+        title: p.title,
+        mode: pc.mode,
+        family: pc.family,
+        clients: pc.clients.map((a) => a.text),
+        servers: pc.servers.map((a) => a.text),
+        insecure: p.insecure,
+        parts: PARTS.filter((part) => part.protocol === p.name).map((part) => ({
+          name: part.name,
+          title: part.title,
+          mode: modeOf(cfg, part),
+          ...counters[part.name],
+        })),
+      };
+    }),
+    warnings,
+  };
+}

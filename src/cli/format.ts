@@ -1,0 +1,68 @@
+// Text output of the CLI for people; --json prints the same objects as data.
+
+import type { Count } from '../core/counters.ts';
+import type { OptionSpec } from '../core/schema.ts';
+import type { Status } from '../app/status.ts';
+
+function size(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+function count(c: Count): string {
+  return c.packets === 0 ? '-' : `${c.packets} pkts, ${size(c.bytes)}`;
+}
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ').trimEnd());
+}
+
+export function formatStatus(s: Status): string {
+  const out = [
+    `vpn-passthrough: ${s.enabled ? 'enabled' : 'disabled'}; table inet vpn_passthrough ${s.table}`,
+    `config:      ${s.config}`,
+    `LAN devices: ${s.lanDevices.length ? s.lanDevices.join(' ') : '(none)'}`,
+  ];
+  if (s.pptpHelper) {
+    const modules = s.pptpHelper.modules.map((m) => `${m.name} ${m.state}`).join(', ');
+    out.push(`PPTP helper: ${s.pptpHelper.available ? 'available' : 'MISSING'} (${modules})`);
+  }
+  const rows = [['PROTOCOL', 'PART', 'MODE', 'SCOPE', 'PASSED', 'BLOCKED']];
+  for (const p of s.protocols) {
+    const scope = [
+      p.family !== 'any' ? p.family : '',
+      p.clients.length ? `clients ${p.clients.join(',')}` : '',
+      p.servers.length ? `servers ${p.servers.join(',')}` : '',
+    ].filter(Boolean).join('; ') || 'all';
+    for (const part of p.parts) {
+      rows.push([p.name, part.name, part.mode, scope, count(part.passed), count(part.blocked)]);
+    }
+  }
+  out.push('', ...table(rows));
+  const insecure = s.protocols.filter((p) => p.insecure && p.mode === 'allow');
+  const notes = [...insecure.map((p) => `${p.title}: ${p.insecure}`), ...s.warnings];
+  if (notes.length) out.push('', ...notes.map((n) => `note: ${n}`));
+  return out.join('\n') + '\n';
+}
+
+export function formatSchema(sections: Record<string, Record<string, OptionSpec>>): string {
+  const out: string[] = [];
+  for (const type of Object.keys(sections)) {
+    out.push(type === 'global' ? "config global 'global'" : "config protocol '<pptp|l2tp|ipsec|gre>'");
+    const rows = Object.keys(sections[type]).map((name) => {
+      const spec = sections[type][name];
+      const def = spec.default === undefined ? '' : ` [${Array.isArray(spec.default) ? spec.default.join(' ') : spec.default}]`;
+      const only = spec.only ? ` (${spec.only.join(', ')} only)` : '';
+      return [`  ${spec.list ? 'list' : 'option'} ${name}`, spec.type.describe, `${spec.doc}${only}${def}`];
+    });
+    out.push(...table(rows), '');
+  }
+  return out.join('\n');
+}

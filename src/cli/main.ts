@@ -1,0 +1,156 @@
+// The `vpn-passthrough` command: argument parsing and output only; every
+// action is an app/ call that the rpcd plugin and init script share.
+
+import { apply, renderFromSystem, type Rendered } from '../app/apply.ts';
+import { readConfig, type Context } from '../app/context.ts';
+import { setOption, UsageError } from '../app/set.ts';
+import { readStatus } from '../app/status.ts';
+import { ConfigInvalid, formatIssue } from '../core/config.ts';
+import { SECTION_TYPES } from '../core/schema.ts';
+import { LockBusy } from '../host/lock.ts';
+import { formatSchema, formatStatus } from './format.ts';
+
+export interface Output {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+export const EXIT = { ok: 0, failed: 1, usage: 2, config: 3, busy: 4 } as const;
+
+export const USAGE = `usage: vpn-passthrough [--json] [-c FILE] <command> [args]
+
+VPN passthrough (PPTP, L2TP, IPsec, GRE) for OpenWrt's firewall4.
+
+commands:
+  status              modes, table loaded or not, counters, PPTP helper
+  apply               render the table and load it in one transaction
+  render              print the nft script that apply would load; changes nothing
+  check               validate the config file; changes nothing
+  set KEY VALUE...    change one option, then apply. KEY is a protocol
+                      (pptp l2tp ipsec gre: its mode), PROTOCOL.OPTION
+                      (ipsec.esp, l2tp.family, pptp.client ...) or a global
+                      option (enabled, lan_zone, log ...). Lists take
+                      several values, or none to clear.
+  help [config]       this text, or every config option
+
+options:
+  --json              print JSON (read commands and errors)
+  -c, --config FILE   config file (default /etc/config/vpn-passthrough)
+
+exit codes: 0 ok, 1 failed (the table was left as it was), 2 usage,
+            3 invalid config (nothing changed), 4 another apply is running
+`;
+
+interface Parsed {
+  json: boolean;
+  config?: string;
+  command: string;
+  args: string[];
+}
+
+function parseArgs(argv: string[]): Parsed {
+  const parsed: Parsed = { json: false, command: '', args: [] };
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--json') parsed.json = true;
+    else if (arg === '-c' || arg === '--config') {
+      if (i + 1 >= argv.length) throw new UsageError(`${arg} needs a file name`);
+      parsed.config = argv[++i];
+    } else if (arg === '-h' || arg === '--help') rest.unshift('help');
+    else if (arg.startsWith('-') && arg !== '-' && rest.length === 0) throw new UsageError(`unknown option ${arg}`);
+    else rest.push(arg);
+  }
+  parsed.command = rest.shift() ?? 'help';
+  parsed.args = rest;
+  return parsed;
+}
+
+function expectArgs(p: Parsed, max: number): void {
+  if (p.args.length > max) throw new UsageError(`'${p.command}' takes no argument '${p.args[max]}'`);
+}
+
+function appliedText(r: Rendered): string {
+  const devices = r.facts.lanDevices.length ? r.facts.lanDevices.join(' ') : 'none';
+  const what = r.config.enabled ? `table inet vpn_passthrough loaded (LAN devices: ${devices})` : 'disabled: table removed';
+  return `${what}\n`;
+}
+
+function appliedJson(r: Rendered): object {
+  return { applied: true, enabled: r.config.enabled, lan_devices: r.facts.lanDevices, pptp_helper: r.facts.pptpHelper, warnings: r.warnings };
+}
+
+function run(ctx: Context, p: Parsed, out: Output): number {
+  const print = (text: string, data: unknown) => out.stdout(p.json ? JSON.stringify(data) + '\n' : text);
+  const warn = (warnings: string[]) => {
+    if (!p.json) for (const w of warnings) out.stderr(`warning: ${w}\n`);
+  };
+  switch (p.command) {
+    case 'help':
+      expectArgs(p, 1);
+      out.stdout(p.args[0] === 'config' ? formatSchema(SECTION_TYPES) : USAGE);
+      return EXIT.ok;
+    case 'status': {
+      expectArgs(p, 0);
+      const status = readStatus(ctx);
+      print(formatStatus(status), status);
+      return EXIT.ok;
+    }
+    case 'render': {
+      expectArgs(p, 0);
+      const r = renderFromSystem(ctx, false);
+      warn(r.warnings);
+      print(r.script, { script: r.script, warnings: r.warnings });
+      return EXIT.ok;
+    }
+    case 'check': {
+      expectArgs(p, 0);
+      const { warnings } = readConfig(ctx);
+      const lines = warnings.map(formatIssue);
+      warn(lines);
+      print(`${ctx.paths.config}: valid\n`, { valid: true, warnings: lines });
+      return EXIT.ok;
+    }
+    case 'apply': {
+      expectArgs(p, 0);
+      const r = apply(ctx);
+      warn(r.warnings);
+      print(appliedText(r), appliedJson(r));
+      return EXIT.ok;
+    }
+    case 'set': {
+      if (p.args.length < 1) throw new UsageError('set needs KEY and VALUE, e.g. `set pptp block`');
+      const r = setOption(ctx, p.args[0], p.args.slice(1));
+      warn(r.warnings);
+      print(appliedText(r), appliedJson(r));
+      return EXIT.ok;
+    }
+    default:
+      throw new UsageError(`unknown command '${p.command}'`);
+  }
+}
+
+function fail(p: Parsed | null, out: Output, code: number, message: string, issues?: string[]): number {
+  const name = Object.keys(EXIT).find((k) => EXIT[k as keyof typeof EXIT] === code);
+  if (p?.json) out.stdout(JSON.stringify({ error: { code: name, message, issues } }) + '\n');
+  out.stderr(`vpn-passthrough: ${message}\n`);
+  if (code === EXIT.usage) out.stderr("run 'vpn-passthrough help' for usage\n");
+  return code;
+}
+
+/** Runs one command line; returns the exit code. */
+export function runCli(argv: string[], makeContext: (config?: string) => Context, out: Output): number {
+  let parsed: Parsed | null = null;
+  try {
+    parsed = parseArgs(argv);
+    return run(makeContext(parsed.config), parsed, out);
+  } catch (e) {
+    if (e instanceof UsageError) return fail(parsed, out, EXIT.usage, e.message);
+    if (e instanceof ConfigInvalid) {
+      const issues = e.issues.map(formatIssue);
+      return fail(parsed, out, EXIT.config, `invalid configuration, nothing changed:\n${issues.join('\n')}`, issues);
+    }
+    if (e instanceof LockBusy) return fail(parsed, out, EXIT.busy, e.message);
+    return fail(parsed, out, EXIT.failed, (e as Error).message ?? String(e));
+  }
+}

@@ -1,0 +1,250 @@
+// Config + system facts -> the one nft script that replaces our table.
+// Pure and deterministic: the golden files under test/golden are its output.
+
+import type { Address } from './address.ts';
+import type { Config, Mode, ProtocolConfig } from './config.ts';
+import { PARTS, PPTP_HELPER, PROTOCOLS, type Part } from './protocols.ts';
+
+export const TABLE = 'vpn_passthrough';
+export const FAMILY = 'inet';
+
+/** What the system adds to the config: known only on the router. */
+export interface Facts {
+  /** LAN devices resolved from the zones plus lan_device, deduplicated. */
+  lanDevices: string[];
+  /** Whether the kernel has the PPTP conntrack helper. */
+  pptpHelper: boolean;
+  /** Where the config came from, for the header. */
+  source: string;
+}
+
+const T = '\t';
+
+export function modeOf(config: Config, part: Part): Mode {
+  const protocol = config.protocols[part.protocol];
+  return part.modeOption === 'esp' ? protocol.esp : protocol.mode;
+}
+
+function list(items: string[]): string {
+  return `{ ${items.join(', ')} }`;
+}
+
+function setBlock(name: string, type: string, elements: string[], interval: boolean): string[] {
+  const lines = [`${T}set ${name} {`, `${T}${T}type ${type}`];
+  if (interval) lines.push(`${T}${T}flags interval`, `${T}${T}auto-merge`);
+  if (elements.length > 0) lines.push(`${T}${T}elements = ${list(elements)}`);
+  return [...lines, `${T}}`, ''];
+}
+
+function unique<T>(items: T[]): T[] {
+  return items.filter((item, i) => items.indexOf(item) === i);
+}
+
+/** The scope sets a protocol needs: only for an allow that is narrowed. */
+interface Scope {
+  clientV4: string[];
+  clientV6: string[];
+  clientMac: string[];
+  hasClients: boolean;
+  hasServers: boolean;
+  serverV4: string[];
+  serverV6: string[];
+}
+
+function scopeOf(p: ProtocolConfig): Scope {
+  const of = (items: Address[], family: Address['family']) =>
+    unique(items.filter((a) => a.family === family).map((a) => a.text));
+  return {
+    clientV4: of(p.clients, 'ipv4'),
+    clientV6: of(p.clients, 'ipv6'),
+    clientMac: of(p.clients, 'mac'),
+    hasClients: p.clients.length > 0,
+    hasServers: p.servers.length > 0,
+    serverV4: of(p.servers, 'ipv4'),
+    serverV6: of(p.servers, 'ipv6'),
+  };
+}
+
+function isNarrowed(p: ProtocolConfig): boolean {
+  return p.family !== 'any' || p.clients.length > 0 || p.servers.length > 0;
+}
+
+function renderSets(config: Config, facts: Facts): string[] {
+  const out = setBlock('lan_devices', 'ifname', unique(facts.lanDevices).sort().map((d) => `"${d}"`), true);
+  for (const { name } of PROTOCOLS) {
+    const p = config.protocols[name];
+    const narrowedAllow = PARTS.some((part) => part.protocol === name && modeOf(config, part) === 'allow');
+    if (!narrowedAllow || !isNarrowed(p)) continue;
+    const s = scopeOf(p);
+    const v4 = p.family !== 'ipv6';
+    const v6 = p.family !== 'ipv4';
+    if (s.hasClients && v4) out.push(...setBlock(`${name}_client_v4`, 'ipv4_addr', s.clientV4, true));
+    if (s.hasClients && v6) out.push(...setBlock(`${name}_client_v6`, 'ipv6_addr', s.clientV6, true));
+    if (s.hasClients) out.push(...setBlock(`${name}_client_mac`, 'ether_addr', s.clientMac, false));
+    if (s.hasServers && v4) out.push(...setBlock(`${name}_server_v4`, 'ipv4_addr', s.serverV4, true));
+    if (s.hasServers && v6) out.push(...setBlock(`${name}_server_v6`, 'ipv6_addr', s.serverV6, true));
+  }
+  return out;
+}
+
+function renderCounters(): string[] {
+  const out: string[] = [];
+  for (const part of PARTS) {
+    out.push(`${T}counter ${part.name}_passed {`, `${T}${T}comment "${part.title}: let through"`, `${T}}`);
+    out.push(`${T}counter ${part.name}_blocked {`, `${T}${T}comment "${part.title}: rejected"`, `${T}}`, '');
+  }
+  return out;
+}
+
+/** Counts, logs and rejects: tcp reset for TCP, ICMP admin-prohibited otherwise. */
+function refuseRules(config: Config, part: Part): string[] {
+  const out: string[] = [];
+  if (config.log) {
+    out.push(`limit rate ${config.logLimit} log prefix "vpn-passthrough: ${part.name} blocked: " level info`);
+  }
+  out.push(`counter name "${part.name}_blocked"`);
+  if (part.matches.some((m) => m.kind === 'port' && m.l4proto === 'tcp')) out.push('meta l4proto tcp reject with tcp reset');
+  out.push('reject with icmpx admin-prohibited');
+  return out;
+}
+
+/** An allow narrowed by family, server or client: anything outside goes to refuse_<part>. */
+function narrowedRules(p: ProtocolConfig, part: Part): string[] {
+  const passed = `counter name "${part.name}_passed"`;
+  const refuse = `goto refuse_${part.name}`;
+  const s = scopeOf(p);
+  const out = [`oifname @lan_devices ${passed} return comment "replies: the request was judged"`];
+  if (p.family === 'ipv4') out.push(`meta nfproto ipv6 ${refuse}`);
+  if (p.family === 'ipv6') out.push(`meta nfproto ipv4 ${refuse}`);
+  if (s.hasServers && p.family !== 'ipv6') out.push(`ip daddr != @${p.name}_server_v4 ${refuse}`);
+  if (s.hasServers && p.family !== 'ipv4') out.push(`ip6 daddr != @${p.name}_server_v6 ${refuse}`);
+  if (!s.hasClients) return [...out, passed];
+  if (p.family !== 'ipv6') out.push(`ip saddr @${p.name}_client_v4 ${passed} return`);
+  if (p.family !== 'ipv4') out.push(`ip6 saddr @${p.name}_client_v6 ${passed} return`);
+  out.push(`ether saddr @${p.name}_client_mac ${passed} return`, refuse);
+  return out;
+}
+
+function chain(name: string, rules: string[], comment?: string): string[] {
+  const head = comment ? [`${T}# ${comment}`] : [];
+  return [...head, `${T}chain ${name} {`, ...rules.map((r) => `${T}${T}${r}`), `${T}}`, ''];
+}
+
+function renderPartChains(config: Config): string[] {
+  const out: string[] = [];
+  for (const part of PARTS) {
+    const p = config.protocols[part.protocol];
+    const mode = modeOf(config, part);
+    if (mode === 'block') {
+      out.push(...chain(`handle_${part.name}`, refuseRules(config, part), `${part.title}: block`));
+    } else if (!isNarrowed(p)) {
+      out.push(...chain(`handle_${part.name}`, [`counter name "${part.name}_passed"`], `${part.title}: allow`));
+    } else {
+      out.push(...chain(`handle_${part.name}`, narrowedRules(p, part), `${part.title}: allow, narrowed`));
+      out.push(...chain(`refuse_${part.name}`, refuseRules(config, part)));
+    }
+  }
+  return out;
+}
+
+function portMap(direction: 'dport' | 'sport'): string {
+  const entries: string[] = [];
+  for (const part of PARTS) {
+    for (const m of part.matches) {
+      if (m.kind === 'port') entries.push(`${m.l4proto} . ${m.port} : jump handle_${part.name}`);
+    }
+  }
+  return `meta l4proto . th ${direction} vmap ${list(entries)}`;
+}
+
+function greMap(): string {
+  const entries: string[] = [];
+  for (const part of PARTS) {
+    for (const m of part.matches) if (m.kind === 'gre') entries.push(`${m.version} : jump handle_${part.name}`);
+  }
+  return list(entries.sort());
+}
+
+function protoMap(): string {
+  const entries = ['gre : jump gre_version'];
+  for (const part of PARTS) {
+    for (const m of part.matches) if (m.kind === 'proto') entries.push(`${m.l4proto} : jump handle_${part.name}`);
+  }
+  return `meta l4proto vmap ${list(entries)}`;
+}
+
+function renderDispatch(): string[] {
+  return [
+    ...chain(
+      'forward',
+      [
+        'type filter hook forward priority filter - 10; policy accept;',
+        'iifname @lan_devices goto from_lan',
+        'oifname @lan_devices goto to_lan',
+      ],
+      'Before firewall4 (priority filter): a block also cuts tunnels it would accept as established.',
+    ),
+    ...chain('from_lan', [portMap('dport'), protoMap()]),
+    ...chain('to_lan', [portMap('sport'), protoMap()]),
+    ...chain(
+      'gre_version',
+      [`ip protocol gre @th,13,3 vmap ${greMap()}`, `ip6 nexthdr gre @th,13,3 vmap ${greMap()}`],
+      'The GRE version field tells PPTP (enhanced GRE, version 1) from plain GRE (version 0).',
+    ),
+  ];
+}
+
+function renderHelper(config: Config, facts: Facts): string[] {
+  if (config.protocols.pptp.mode !== 'allow' || !facts.pptpHelper) return [];
+  const assign = `meta nfproto ipv4 tcp dport ${PPTP_HELPER.port} ct helper set "${PPTP_HELPER.name}"`;
+  return [
+    `${T}# Call-ID translation, so that several LAN clients can reach one PPTP server.`,
+    `${T}ct helper ${PPTP_HELPER.name} {`,
+    `${T}${T}type "${PPTP_HELPER.type}" protocol ${PPTP_HELPER.l4proto}`,
+    `${T}${T}l3proto ip`,
+    `${T}}`,
+    '',
+    ...chain('prerouting', [
+      'type filter hook prerouting priority filter; policy accept;',
+      `iifname @lan_devices ${assign} comment "PPTP from LAN clients"`,
+    ]),
+    ...chain('output', [
+      'type filter hook output priority filter; policy accept;',
+      `${assign} comment "PPTP from the router itself"`,
+    ]),
+  ];
+}
+
+function describe(config: Config, facts: Facts): string[] {
+  const out = [`# Rendered from ${facts.source}. Do not edit: \`vpn-passthrough apply\` replaces the table whole.`, '#'];
+  for (const { name } of PROTOCOLS) {
+    const p = config.protocols[name];
+    const bits: string[] = [p.mode];
+    if (name === 'ipsec' && p.esp !== p.mode) bits.push(`(esp/ah: ${p.esp})`);
+    if (p.family !== 'any') bits.push(`family ${p.family}`);
+    if (p.clients.length) bits.push(`clients ${p.clients.map((a) => a.text).join(' ')}`);
+    if (p.servers.length) bits.push(`servers ${p.servers.map((a) => a.text).join(' ')}`);
+    out.push(`#   ${name.padEnd(6)}${bits.join(' ')}`);
+  }
+  if (config.protocols.pptp.mode === 'allow' && !facts.pptpHelper) {
+    out.push('#', `# No PPTP helper in this kernel (${PPTP_HELPER.openwrtPackage}): one PPTP client per server at a time.`);
+  }
+  return out;
+}
+
+const REPLACE = [`table ${FAMILY} ${TABLE}`, `delete table ${FAMILY} ${TABLE}`];
+
+export function renderRuleset(config: Config, facts: Facts): string {
+  if (!config.enabled) {
+    return [`# vpn-passthrough is disabled (option enabled '0'): the table is removed.`, ...REPLACE, ''].join('\n');
+  }
+  const body = [
+    ...renderHelper(config, facts),
+    ...renderCounters(),
+    ...renderSets(config, facts),
+    ...renderDispatch(),
+    ...renderPartChains(config),
+  ];
+  body.pop();
+  return [...describe(config, facts), '', ...REPLACE, '', `table ${FAMILY} ${TABLE} {`, ...body, '}', ''].join('\n');
+}

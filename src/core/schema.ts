@@ -1,0 +1,113 @@
+// The option schema of each section type of /etc/config/vpn-passthrough.
+// Like firewall4's parse_options tables, it doubles as the documentation:
+// `vpn-passthrough help config` prints it.
+
+import { parseIpOrSubnet, parseMac, type Address } from './address.ts';
+
+/** Turns one raw value into its typed form, or explains what to write instead. */
+export type ValueType<T> = {
+  describe: string;
+  parse(raw: string): { value: T } | { error: string; fix: string };
+};
+
+export interface OptionSpec<T = unknown> {
+  type: ValueType<T>;
+  list?: boolean;
+  /** Raw default, as it would be written in the file. */
+  default?: string | string[];
+  doc: string;
+  /** Section names the option is valid in (default: all). */
+  only?: string[];
+}
+
+function oneOf<T extends string>(...choices: T[]): ValueType<T> {
+  const quoted = choices.map((c) => `'${c}'`).join(', ');
+  return {
+    describe: choices.join(' | '),
+    parse: (raw) =>
+      (choices as string[]).indexOf(raw) >= 0
+        ? { value: raw as T }
+        : { error: `invalid value '${raw}'`, fix: `use one of ${quoted}` },
+  };
+}
+
+const bool: ValueType<boolean> = {
+  describe: '0 | 1',
+  parse(raw) {
+    if (['1', 'on', 'true', 'yes', 'enabled'].indexOf(raw) >= 0) return { value: true };
+    if (['0', 'off', 'false', 'no', 'disabled'].indexOf(raw) >= 0) return { value: false };
+    return { error: `invalid boolean '${raw}'`, fix: "use '1' or '0'" };
+  },
+};
+
+function pattern(describe: string, re: RegExp, fix: string): ValueType<string> {
+  return {
+    describe,
+    parse: (raw) => (re.test(raw) ? { value: raw } : { error: `invalid value '${raw}'`, fix }),
+  };
+}
+
+const zone = pattern('zone name', /^[A-Za-z0-9_-]{1,32}$/, 'give a firewall zone name such as \'lan\'');
+// IFNAMSIZ is 16 with the terminating NUL; "*" ends a wildcard as in fw4's state.
+const device = pattern(
+  'device name',
+  /^[A-Za-z0-9_.@:-]{1,15}\*?$/,
+  "give a network device such as 'br-lan' (15 characters at most, optionally ending in '*')",
+);
+const rate = pattern(
+  'N/second|minute|hour|day',
+  /^[1-9][0-9]{0,5}\/(second|minute|hour|day)$/,
+  "write a rate such as '10/minute'",
+);
+
+function addresses(describe: string, allowMac: boolean): ValueType<Address> {
+  return {
+    describe,
+    parse(raw) {
+      // Six colon-separated pairs can only be a MAC: IPv6 needs eight groups or "::".
+      const parsed = allowMac && /^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/.test(raw) ? parseMac(raw) : parseIpOrSubnet(raw);
+      if ('error' in parsed) {
+        return { error: `'${raw}' ${parsed.error}`, fix: `write ${describe}` };
+      }
+      return { value: parsed };
+    },
+  };
+}
+
+export const mode = oneOf('allow', 'block');
+export const family = oneOf('ipv4', 'ipv6', 'any');
+
+export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
+  enabled: { type: bool, default: '1', doc: 'Manage VPN passthrough at all; 0 removes the table.' },
+  lan_zone: { type: zone, list: true, default: ['lan'], doc: 'firewall4 zones whose clients get passthrough.' },
+  lan_device: { type: device, list: true, default: [], doc: 'Extra LAN devices, besides the zones\' own.' },
+  log: { type: bool, default: '0', doc: 'Log blocked attempts to the system log.' },
+  log_limit: { type: rate, default: '10/minute', doc: 'At most this many log lines.' },
+};
+
+export const PROTOCOL_OPTIONS: Record<string, OptionSpec> = {
+  mode: { type: mode, default: 'allow', doc: 'Let the protocol through NAT, or block it (live tunnels too).' },
+  esp: {
+    type: mode,
+    only: ['ipsec'],
+    doc: 'Raw ESP and AH (IP protocols 50, 51), apart from IKE/NAT-T; defaults to mode.',
+  },
+  family: { type: family, default: 'any', doc: 'With allow: the address family it may pass in.' },
+  client: {
+    type: addresses('an IPv4/IPv6 address, a subnet such as 192.168.1.0/24, or a MAC address', true),
+    list: true,
+    default: [],
+    doc: 'With allow: only these LAN clients may use it (empty: all).',
+  },
+  server: {
+    type: addresses('an IPv4/IPv6 address or a subnet such as 203.0.113.0/24', false),
+    list: true,
+    default: [],
+    doc: 'With allow: only these servers may be reached (empty: any).',
+  },
+};
+
+export const SECTION_TYPES: Record<string, Record<string, OptionSpec>> = {
+  global: GLOBAL_OPTIONS,
+  protocol: PROTOCOL_OPTIONS,
+};

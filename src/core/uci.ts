@@ -1,0 +1,192 @@
+// The UCI file format (libuci's syntax): parsed with line numbers so errors
+// can point at file:line, and edited line by line so comments survive `set`.
+
+export interface UciOption {
+  name: string;
+  values: string[];
+  isList: boolean;
+  line: number;
+  /** Every line that contributed a value, for edits. */
+  lines: number[];
+}
+
+export interface UciSection {
+  type: string;
+  name?: string;
+  /** Position among sections of the same type, as in uci's `@type[n]`. */
+  index: number;
+  line: number;
+  /** Last line that belongs to the section (options, or the header). */
+  lastLine: number;
+  options: UciOption[];
+}
+
+export interface UciDocument {
+  file: string;
+  lines: string[];
+  sections: UciSection[];
+}
+
+export class UciSyntaxError extends Error {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly reason: string,
+  ) {
+    super(`${file}:${line}: ${reason}`);
+  }
+}
+
+const NAME = /^[A-Za-z0-9_]+$/;
+const TYPE = /^[A-Za-z0-9_-]+$/;
+
+/** Splits one line into words, honouring quotes, escapes and comments. */
+function tokenize(text: string, file: string, line: number): string[] {
+  const words: string[] = [];
+  let word: string | null = null;
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i];
+    if (c === ' ' || c === '\t' || c === '\r') {
+      if (word !== null) words.push(word);
+      word = null;
+      i++;
+    } else if (c === '#' && word === null) {
+      break;
+    } else if (c === "'") {
+      const end = text.indexOf("'", i + 1);
+      if (end < 0) throw new UciSyntaxError(file, line, 'unterminated single quote');
+      word = (word ?? '') + text.slice(i + 1, end);
+      i = end + 1;
+    } else if (c === '"') {
+      let value = '';
+      i++;
+      while (i < text.length && text[i] !== '"') {
+        if (text[i] === '\\' && i + 1 < text.length) i++;
+        value += text[i++];
+      }
+      if (i >= text.length) throw new UciSyntaxError(file, line, 'unterminated double quote');
+      word = (word ?? '') + value;
+      i++;
+    } else {
+      if (c === '\\' && i + 1 < text.length) i++;
+      word = (word ?? '') + text[i++];
+    }
+  }
+  if (word !== null) words.push(word);
+  return words;
+}
+
+export function parseUci(text: string, file: string): UciDocument {
+  const lines = text.split('\n');
+  const sections: UciSection[] = [];
+  const seenNames = new Map<string, number>();
+  let current: UciSection | null = null;
+  lines.forEach((raw, i) => {
+    const line = i + 1;
+    const words = tokenize(raw, file, line);
+    if (words.length === 0) return;
+    const [keyword, ...args] = words;
+    const fail = (reason: string): never => {
+      throw new UciSyntaxError(file, line, reason);
+    };
+    switch (keyword) {
+      case 'package':
+        if (args.length !== 1) fail('"package" takes one name');
+        return;
+      case 'config': {
+        if (args.length < 1 || args.length > 2) fail('"config" takes a type and an optional name');
+        const [type, name] = args;
+        if (!TYPE.test(type)) fail(`invalid section type "${type}" (letters, digits, "_" and "-" only)`);
+        if (name !== undefined) {
+          if (!NAME.test(name)) fail(`invalid section name "${name}" (letters, digits and "_" only)`);
+          const earlier = seenNames.get(name);
+          if (earlier !== undefined) fail(`section "${name}" is already defined on line ${earlier}`);
+          seenNames.set(name, line);
+        }
+        const index = sections.filter((s) => s.type === type).length;
+        current = { type, name, index, line, lastLine: line, options: [] };
+        sections.push(current);
+        return;
+      }
+      case 'option':
+      case 'list': {
+        if (current === null) return fail(`"${keyword}" before any "config" line`);
+        if (args.length !== 2) fail(`"${keyword}" takes a name and one value (quote values with spaces)`);
+        const [name, value] = args;
+        if (!NAME.test(name)) fail(`invalid option name "${name}" (letters, digits and "_" only)`);
+        const isList = keyword === 'list';
+        const existing = current.options.find((o) => o.name === name);
+        if (existing === undefined) {
+          current.options.push({ name, values: [value], isList, line, lines: [line] });
+        } else if (isList) {
+          existing.values.push(value);
+          existing.isList = true;
+          existing.lines.push(line);
+        } else {
+          // A later "option" replaces what came before, as in libuci.
+          existing.values = [value];
+          existing.isList = false;
+          existing.line = line;
+          existing.lines.push(line);
+        }
+        current.lastLine = line;
+        return;
+      }
+      default:
+        fail(`unknown keyword "${keyword}" (expected config, option or list)`);
+    }
+  });
+  return { file, lines, sections };
+}
+
+/** Quotes a value the way `uci export` does. */
+export function quoteUci(value: string): string {
+  return `'${value.replace(/'/g, "'\\''")}'`;
+}
+
+export interface UciChange {
+  section: string;
+  type: string;
+  option: string;
+  /** A string sets an option, an array a list, null removes it. */
+  value: string | string[] | null;
+}
+
+/** Applies changes to the document's text, keeping every untouched line as it was. */
+export function editUci(doc: UciDocument, changes: UciChange[]): string {
+  let text = doc.lines.join('\n');
+  for (const change of changes) {
+    text = applyChange(parseUci(text, doc.file), change);
+  }
+  return text;
+}
+
+function renderOption(option: string, value: string | string[]): string[] {
+  return Array.isArray(value)
+    ? value.map((v) => `\tlist ${option} ${quoteUci(v)}`)
+    : [`\toption ${option} ${quoteUci(value)}`];
+}
+
+function applyChange(doc: UciDocument, change: UciChange): string {
+  const lines = doc.lines.slice();
+  const section = doc.sections.find((s) => s.name === change.section);
+  const fresh = change.value === null ? [] : renderOption(change.option, change.value);
+  if (section === undefined) {
+    if (change.value === null) return lines.join('\n');
+    while (lines.length > 0 && lines[lines.length - 1].trim() === '') lines.pop();
+    lines.push('', `config ${change.type} ${quoteUci(change.section)}`, ...fresh, '');
+    return lines.join('\n');
+  }
+  const existing = section.options.find((o) => o.name === change.option);
+  if (existing === undefined) {
+    lines.splice(section.lastLine, 0, ...fresh);
+    return lines.join('\n');
+  }
+  const first = existing.lines[0] - 1;
+  const drop = new Set(existing.lines.map((l) => l - 1));
+  const kept = lines.filter((_, i) => !drop.has(i) || i === first);
+  const at = kept.indexOf(lines[first], 0);
+  kept.splice(at, 1, ...fresh);
+  return kept.join('\n');
+}

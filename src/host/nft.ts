@@ -1,0 +1,50 @@
+// nft as a program: check a script, load it in one transaction, read the
+// table back as JSON. Scripts go in on stdin; errors keep argv and stderr.
+
+import { FAMILY, TABLE } from '../core/render.ts';
+import type { Paths } from './paths.ts';
+import { HostError, describeFailure, type ExecResult, type System } from './system.ts';
+
+export class NftError extends HostError {
+  constructor(
+    readonly step: 'check' | 'apply' | 'list',
+    readonly result: ExecResult,
+    argv: string[],
+  ) {
+    super(describeFailure(argv, result));
+  }
+}
+
+function run(sys: System, paths: Paths, step: NftError['step'], args: string[], input?: string): string {
+  const argv = [paths.nft, ...args];
+  const result = sys.exec(argv, input);
+  if (result.status !== 0) throw new NftError(step, result, argv);
+  return result.stdout;
+}
+
+/** Lets the kernel judge the script without changing anything (`nft -c`). */
+export function checkScript(sys: System, paths: Paths, script: string): void {
+  run(sys, paths, 'check', ['-c', '-f', '-'], script);
+}
+
+/** Loads the script as one transaction: all of it, or nothing. */
+export function loadScript(sys: System, paths: Paths, script: string): void {
+  run(sys, paths, 'apply', ['-f', '-'], script);
+}
+
+/** Whether a script is accepted, without reporting why not. */
+export function accepts(sys: System, paths: Paths, script: string): boolean {
+  return sys.exec([paths.nft, '-c', '-f', '-'], script).status === 0;
+}
+
+/** Our table as nft's JSON objects, or null when it is not loaded. */
+export function listTable(sys: System, paths: Paths): unknown[] | null {
+  const argv = [paths.nft, '-j', 'list', 'table', FAMILY, TABLE];
+  const result = sys.exec(argv);
+  if (result.status !== 0) {
+    if (/No such file or directory/.test(result.stderr)) return null;
+    throw new NftError('list', result, argv);
+  }
+  const parsed = JSON.parse(result.stdout) as { nftables?: unknown[] };
+  return parsed.nftables ?? [];
+}

@@ -1,0 +1,50 @@
+// System on Node.js, for tests and tools: the same contract as the QuickJS adapter.
+
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { HostError, type System } from '../system.ts';
+
+export const nodeSystem: System = {
+  exec(argv, input) {
+    const r = spawnSync(argv[0], argv.slice(1), { input: input ?? '', encoding: 'utf8', maxBuffer: 256 << 20 });
+    if (r.error) {
+      const code = (r.error as NodeJS.ErrnoException).code;
+      return { status: code === 'ENOENT' ? 127 : 126, stdout: '', stderr: String(r.error.message) };
+    }
+    const status = r.status ?? 128 + (r.signal ? 9 : 0);
+    return { status, stdout: r.stdout, stderr: r.stderr };
+  },
+  readFile(path) {
+    try {
+      return fs.readFileSync(path, 'utf8');
+    } catch {
+      return null;
+    }
+  },
+  writeFile(path, data) {
+    const tmp = `${path}.vpn-passthrough-new`;
+    try {
+      fs.writeFileSync(tmp, data);
+      fs.renameSync(tmp, path);
+    } catch (e) {
+      fs.rmSync(tmp, { force: true });
+      throw new HostError(`cannot replace ${path}: ${(e as Error).message}`);
+    }
+  },
+  remove(path) {
+    fs.rmSync(path, { force: true, recursive: true });
+  },
+  createExclusive(path, data) {
+    try {
+      fs.writeFileSync(path, data, { flag: 'wx' });
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw new HostError(`cannot create ${path}: ${(e as Error).message}`);
+    }
+  },
+  exists: (path) => fs.existsSync(path),
+  pid: () => process.pid,
+  sleep: (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms),
+  env: (name) => process.env[name],
+};

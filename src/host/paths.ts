@@ -1,0 +1,28 @@
+// Where things live on the router; each can be moved by an environment
+// variable so tests and alternate roots can point elsewhere.
+
+import type { System } from './system.ts';
+
+export interface Paths {
+  config: string;
+  fw4State: string;
+  lock: string;
+  /** The nft program (argv[0]). */
+  nft: string;
+  /** Kernel modules directory, e.g. /lib/modules/<release>. */
+  modules: string;
+  /** `/proc/modules`, absent on kernels without loadable modules. */
+  procModules: string;
+}
+
+export function pathsFrom(sys: System): Paths {
+  const env = (name: string, fallback: string) => sys.env(`VPN_PASSTHROUGH_${name}`) || fallback;
+  return {
+    config: env('CONFIG', '/etc/config/vpn-passthrough'),
+    fw4State: env('FW4_STATE', '/var/run/fw4.state'),
+    lock: env('LOCK', '/var/lock/vpn-passthrough.lock'),
+    nft: env('NFT', 'nft'),
+    modules: env('MODULES', '/lib/modules'),
+    procModules: env('PROC_MODULES', '/proc/modules'),
+  };
+}

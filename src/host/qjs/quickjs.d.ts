@@ -1,0 +1,43 @@
+// The parts of quickjs-libc's `std` and `os` modules (2021-03-27) that the
+// QuickJS adapter uses. Nothing newer: that release is our floor.
+
+declare module 'std' {
+  export interface FILE {
+    puts(s: string): void;
+    readAsString(max?: number): string;
+    getline(): string | null;
+    close(): number;
+    flush(): void;
+  }
+  export function open(path: string, mode: string, errorObj?: { errno: number }): FILE | null;
+  export function fdopen(fd: number, mode: string, errorObj?: { errno: number }): FILE | null;
+  export function getenv(name: string): string | undefined;
+  export function exit(code: number): never;
+  export function strerror(errno: number): string;
+  export const out: FILE;
+  export const err: FILE;
+  export const Error: { EEXIST: number; ENOENT: number };
+}
+
+declare module 'os' {
+  export function exec(
+    args: string[],
+    options?: { block?: boolean; usePath?: boolean; stdin?: number; stdout?: number; stderr?: number; env?: Record<string, string> },
+  ): number;
+  export function waitpid(pid: number, options: number): [number, number];
+  export function pipe(): [number, number] | null;
+  export function open(path: string, flags: number, mode?: number): number;
+  export function close(fd: number): number;
+  export function rename(from: string, to: string): number;
+  export function remove(path: string): number;
+  export function mkdir(path: string, mode?: number): number;
+  export function stat(path: string): [{ mode: number; size: number; mtime: number }, number];
+  export function readdir(path: string): [string[], number];
+  export function sleep(ms: number): void;
+  export const O_RDONLY: number;
+  export const O_WRONLY: number;
+  export const O_RDWR: number;
+  export const O_CREAT: number;
+  export const O_EXCL: number;
+  export const O_TRUNC: number;
+}

@@ -1,0 +1,34 @@
+// The primitives every runtime adapter supplies. Everything that touches the
+// system goes through this interface, so core logic and tests stay runtime-free.
+
+export interface ExecResult {
+  /** Exit code; 127 when the program could not be started, 128+N after signal N. */
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface System {
+  /** Runs a program with an argv array (never through a shell). */
+  exec(argv: string[], input?: string): ExecResult;
+  /** The whole file, or null when it cannot be read. */
+  readFile(path: string): string | null;
+  /** Replaces the file atomically (write beside it, then rename). */
+  writeFile(path: string, data: string): void;
+  remove(path: string): void;
+  /** Creates the file with `data` unless it exists (O_EXCL); false when it did. */
+  createExclusive(path: string, data: string): boolean;
+  exists(path: string): boolean;
+  pid(): number;
+  sleep(ms: number): void;
+  env(name: string): string | undefined;
+}
+
+export class HostError extends Error {}
+
+/** Describes a failed command the way a user can act on: argv, exit code, stderr. */
+export function describeFailure(argv: string[], result: ExecResult): string {
+  const what = result.status === 127 ? 'could not be run (not installed?)' : `exited with ${result.status}`;
+  const stderr = result.stderr.trim();
+  return `${argv.join(' ')} ${what}${stderr ? `:\n${stderr}` : ''}`;
+}

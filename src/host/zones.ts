@@ -1,0 +1,60 @@
+// firewall4 zones -> devices. Reads fw4's state file, which exists whenever
+// fw4 runs (and before it calls our include); falls back to `fw4 -q zone`,
+// which must never run from inside an include: fw4 holds its lock then.
+
+import type { Paths } from './paths.ts';
+import type { System } from './system.ts';
+
+export interface ZoneDevices {
+  devices: string[];
+  notes: string[];
+}
+
+interface Fw4Zone {
+  name?: string;
+  match_devices?: string[];
+}
+
+/** fw4 writes "/never/" for "!+" and keeps "+" (any device); nft's wildcard is "*". */
+function normalize(devices: string[]): string[] {
+  return devices.filter((d) => d !== '/never/').map((d) => (d === '+' ? '*' : d));
+}
+
+function fromState(text: string, zones: string[], notes: string[]): string[] | null {
+  let state: { zones?: Fw4Zone[] };
+  try {
+    state = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  const devices: string[] = [];
+  for (const name of zones) {
+    const zone = (state.zones ?? []).find((z) => z.name === name);
+    if (zone === undefined) notes.push(`zone '${name}' is not in firewall4's configuration`);
+    else devices.push(...normalize(zone.match_devices ?? []));
+  }
+  return devices;
+}
+
+function fromCli(sys: System, zones: string[], notes: string[]): string[] {
+  const devices: string[] = [];
+  for (const name of zones) {
+    const r = sys.exec(['fw4', '-q', 'zone', name]);
+    if (r.status === 127) {
+      notes.push(`cannot resolve zone '${name}': firewall4 is not installed; list LAN devices in option lan_device`);
+    } else if (r.status !== 0) {
+      notes.push(`cannot resolve zone '${name}': ${r.stderr.trim() || 'unknown zone, or firewall4 is not running'}`);
+    } else {
+      devices.push(...normalize(r.stdout.split('\n').filter((d) => d !== '')));
+    }
+  }
+  return devices;
+}
+
+export function resolveZones(sys: System, paths: Paths, zones: string[]): ZoneDevices {
+  const notes: string[] = [];
+  if (zones.length === 0) return { devices: [], notes };
+  const text = sys.readFile(paths.fw4State);
+  const devices = (text !== null && fromState(text, zones, notes)) || fromCli(sys, zones, notes);
+  return { devices: devices.filter((d, i) => devices.indexOf(d) === i), notes };
+}

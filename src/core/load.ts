@@ -131,7 +131,7 @@ export function loadConfig(doc: UciDocument): Loaded {
     const section = doc.sections.find((s) => s.type === 'protocol' && s.name === name);
     protocols[name] = toProtocol(name, readSection(doc.file, section, SECTION_TYPES.protocol, issues));
   }
-  if (issues.length > 0) throw new ConfigInvalid(issues);
+  if (issues.length > 0) throw new ConfigInvalid(issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0)));
   for (const { name } of PROTOCOLS) warnUnused(doc.file, doc, protocols[name], warnings);
   const config: Config = {
     enabled: g.enabled as boolean,

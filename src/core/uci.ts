@@ -175,7 +175,8 @@ function applyChange(doc: UciDocument, change: UciChange): string {
   if (section === undefined) {
     if (change.value === null) return lines.join('\n');
     while (lines.length > 0 && lines[lines.length - 1].trim() === '') lines.pop();
-    lines.push('', `config ${change.type} ${quoteUci(change.section)}`, ...fresh, '');
+    if (lines.length > 0) lines.push('');
+    lines.push(`config ${change.type} ${quoteUci(change.section)}`, ...fresh, '');
     return lines.join('\n');
   }
   const existing = section.options.find((o) => o.name === change.option);

@@ -1,0 +1,142 @@
+// The bundle under the real QuickJS 2021-03-27, in a network namespace:
+// render, apply, status and set as an admin uses them, and every failure
+// leaving the loaded table byte-identical.
+
+import t from 'tap';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { canNetns, makeNetns } from './lib/netns.ts';
+import { makeSandbox } from './lib/cli.ts';
+import { ROOT } from './lib/paths.ts';
+
+const skip = canNetns === true ? false : canNetns;
+
+t.test('vpn-passthrough under qjs', { skip }, async (t) => {
+  const ns = makeNetns('cli');
+  const box = makeSandbox(ns);
+  t.teardown(() => {
+    box.remove();
+    ns.remove();
+  });
+  const table = () => ns.run(['nft', 'list', 'table', 'inet', 'vpn_passthrough']);
+  writeFileSync(box.config, readFileSync(`${ROOT}files/etc/config/vpn-passthrough`));
+
+  t.test('help and usage errors', async (t) => {
+    const help = box.cli(['help']);
+    t.equal(help.status, 0);
+    t.match(help.stdout, /usage: vpn-passthrough/);
+    t.match(box.cli(['help', 'config']).stdout, /option mode\s+allow \| block/);
+    const bad = box.cli(['frobnicate']);
+    t.equal(bad.status, 2, 'unknown command: exit 2');
+    t.match(bad.stderr, /unknown command 'frobnicate'/);
+    t.equal(box.cli(['set', 'pptp']).status, 2, 'set without a value: exit 2');
+    t.equal(box.cli(['set', 'pptp.colour', 'red']).status, 2, 'unknown option: exit 2');
+  });
+
+  t.test('render prints the script and changes nothing', async (t) => {
+    const r = box.cli(['render']);
+    t.equal(r.status, 0);
+    t.match(r.stdout, /^table inet vpn_passthrough \{$/m);
+    t.match(r.stdout, /elements = \{ "br-lan" \}/, 'zone lan resolved from firewall4 state');
+    t.not(table().status, 0, 'no table loaded by render');
+  });
+
+  t.test('apply loads the table; status reads it back', async (t) => {
+    const r = box.cli(['apply']);
+    t.equal(r.status, 0, r.stderr);
+    t.match(r.stdout, /loaded \(LAN devices: br-lan\)/);
+    t.match(table().stdout, /ct helper pptp/);
+    const status = box.cli(['status']);
+    t.equal(status.status, 0);
+    t.match(status.stdout, /table inet vpn_passthrough loaded/);
+    t.match(status.stdout, /PPTP helper: available/);
+    t.match(status.stdout, /^pptp\s+pptp\s+allow/m);
+    const json = JSON.parse(box.cli(['--json', 'status']).stdout);
+    t.equal(json.table, 'loaded');
+    t.same(json.lanDevices, ['br-lan']);
+    t.same(json.protocols.find((p: { name: string }) => p.name === 'ipsec').parts.map((p: { name: string }) => p.name), ['ike', 'natt', 'esp', 'ah']);
+    t.match(json.protocols[0].parts[0], { passed: { packets: 0, bytes: 0 }, blocked: { packets: 0, bytes: 0 } });
+  });
+
+  t.test('an invalid config changes nothing', async (t) => {
+    const before = table().stdout;
+    const good = readFileSync(box.config, 'utf8');
+    writeFileSync(box.config, good.replace("option mode 'allow'", "option mode 'alow'"));
+    const r = box.cli(['apply']);
+    t.equal(r.status, 3, 'exit 3');
+    t.match(r.stderr, /vpn-passthrough:\d+: section 'pptp' option 'mode': invalid value 'alow'; use one of 'allow', 'block'/);
+    const json = JSON.parse(box.cli(['--json', 'apply']).stdout);
+    t.equal(json.error.code, 'config');
+    t.equal(table().stdout, before, 'table byte-identical');
+    writeFileSync(box.config, good);
+  });
+
+  t.test('nft failing after its check changes nothing', async (t) => {
+    const before = table().stdout;
+    const r = box.cli(['set', 'pptp', 'block'], { VPN_PASSTHROUGH_NFT: `${ROOT}test/fixtures/nft-fails-on-load` });
+    t.equal(r.status, 1, 'exit 1');
+    t.match(r.stderr, /nft-fails-on-load -f - exited with 1:\nError: Could not process rule: Cannot allocate memory/);
+    t.equal(table().stdout, before, 'table byte-identical');
+    t.match(readFileSync(box.config, 'utf8'), /config protocol 'pptp'\n\toption mode 'allow'/, 'config file put back');
+  });
+
+  t.test('nft missing changes nothing', async (t) => {
+    const before = table().stdout;
+    const r = box.cli(['apply'], { VPN_PASSTHROUGH_NFT: '/nonexistent/nft' });
+    t.equal(r.status, 1);
+    t.match(r.stderr, /could not be run/);
+    t.equal(table().stdout, before, 'table byte-identical');
+  });
+
+  t.test('set writes the config and applies it', async (t) => {
+    const r = box.cli(['set', 'pptp', 'block']);
+    t.equal(r.status, 0, r.stderr);
+    t.match(readFileSync(box.config, 'utf8'), /# PPTP: TCP 1723[^]*config protocol 'pptp'\n\toption mode 'block'/, 'comments kept');
+    t.match(table().stdout, /counter name "pptp_blocked"\s+meta l4proto tcp reject with tcp reset/);
+    t.notMatch(table().stdout, /ct helper pptp/, 'no helper while PPTP is blocked');
+    t.equal(box.cli(['set', 'ipsec.client', '192.168.1.0/24', '00:11:22:33:44:55']).status, 0);
+    t.match(table().stdout, /set ipsec_client_mac \{[^}]*00:11:22:33:44:55/);
+    t.equal(box.cli(['set', 'ipsec.client']).status, 0, 'an empty list clears it');
+    t.notMatch(table().stdout, /ipsec_client/);
+    t.equal(box.cli(['set', 'pptp', 'allow']).status, 0);
+  });
+
+  t.test('set with a bad value writes nothing', async (t) => {
+    const before = { file: readFileSync(box.config, 'utf8'), table: table().stdout };
+    const cases: [string[], string][] = [
+      [['pptp', 'blok'], 'mode'],
+      [['ipsec.server', '10.0.0.1/8'], 'server'],
+      [['log_limit', 'often'], 'log_limit'],
+      [['l2tp.client', '"; flush ruleset'], 'client'],
+    ];
+    for (const [args, option] of cases) {
+      const r = box.cli(['set', ...args]);
+      t.equal(r.status, 3, `set ${args.join(' ')}: exit 3`);
+      t.match(r.stderr, `option '${option}'`, 'names the option');
+    }
+    t.equal(readFileSync(box.config, 'utf8'), before.file, 'config byte-identical');
+    t.equal(table().stdout, before.table, 'table byte-identical');
+  });
+
+  t.test('a lock left by a dead process is taken over', async (t) => {
+    writeFileSync(`${box.dir}/lock`, '999999999\n');
+    t.equal(box.cli(['apply']).status, 0);
+    t.notOk(existsSync(`${box.dir}/lock`), 'lock released');
+  });
+
+  t.test('a second apply waits for the lock, then gives up with exit 4', async (t) => {
+    writeFileSync(`${box.dir}/lock`, `${process.pid}\n`);
+    const r = box.cli(['apply']);
+    t.equal(r.status, 4);
+    t.match(r.stderr, `another vpn-passthrough (pid ${process.pid}) holds`);
+    t.ok(existsSync(`${box.dir}/lock`), 'the owner keeps its lock');
+    writeFileSync(`${box.dir}/lock`, '');
+  });
+
+  t.test('disabled removes the table', async (t) => {
+    t.equal(box.cli(['set', 'enabled', '0']).status, 0);
+    t.not(table().status, 0, 'table gone');
+    t.match(box.cli(['status']).stdout, /disabled; table inet vpn_passthrough missing/);
+    t.equal(box.cli(['set', 'enabled', '1']).status, 0);
+    t.equal(table().status, 0, 'table back');
+  });
+});

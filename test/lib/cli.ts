@@ -1,0 +1,35 @@
+// Runs the bundle the way the router does: the real QuickJS 2021-03-27 built
+// by `make`, inside a network namespace, with paths moved into a scratch dir.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { BUNDLE, QJS, ROOT } from './paths.ts';
+import type { Netns } from './netns.ts';
+
+export interface Sandbox {
+  dir: string;
+  config: string;
+  env: NodeJS.ProcessEnv;
+  /** `vpn-passthrough <args>` under qjs in the namespace. */
+  cli(args: string[], extraEnv?: NodeJS.ProcessEnv): { status: number; stdout: string; stderr: string };
+  remove(): void;
+}
+
+export function makeSandbox(ns: Netns): Sandbox {
+  const dir = mkdtempSync(`${tmpdir()}/vpn-passthrough-test-`);
+  const config = `${dir}/vpn-passthrough`;
+  const env = {
+    ...process.env,
+    TMPDIR: dir,
+    VPN_PASSTHROUGH_CONFIG: config,
+    VPN_PASSTHROUGH_FW4_STATE: `${ROOT}test/fixtures/fw4.state`,
+    VPN_PASSTHROUGH_LOCK: `${dir}/lock`,
+  };
+  return {
+    dir,
+    config,
+    env,
+    cli: (args, extraEnv = {}) => ns.run([QJS, '--std', '-m', BUNDLE, ...args], { env: { ...env, ...extraEnv } }),
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}

@@ -1,0 +1,90 @@
+// The UCI file format: what libuci accepts reads the same here, errors carry
+// file:line, and edits leave every other line (comments too) untouched.
+
+import t from 'tap';
+import { editUci, parseUci, UciSyntaxError } from '../src/core/uci.ts';
+
+const FILE = '/etc/config/vpn-passthrough';
+
+t.test('reads sections, options, lists, quotes and comments', async (t) => {
+  const doc = parseUci(
+    [
+      '# managed by LuCI',
+      "config global 'global'",
+      "\toption enabled '1'   # trailing comment",
+      '\tlist lan_zone lan',
+      '\tlist lan_zone "guest zone"',
+      '\toption log_limit 10/minute',
+      '',
+      'config protocol pptp',
+      "\toption mode 'al'\"low\"",
+      'config protocol',
+      "\toption note 'it'\\''s'",
+    ].join('\n'),
+    FILE,
+  );
+  t.equal(doc.sections.length, 3);
+  const [g, pptp, anon] = doc.sections;
+  t.same(g.options.map((o) => [o.name, o.values, o.isList, o.line]), [
+    ['enabled', ['1'], false, 3],
+    ['lan_zone', ['lan', 'guest zone'], true, 4],
+    ['log_limit', ['10/minute'], false, 6],
+  ]);
+  t.equal(pptp.name, 'pptp');
+  t.same(pptp.options[0].values, ['allow'], 'adjacent quoted parts join');
+  t.equal(anon.name, undefined);
+  t.equal(anon.index, 1, 'anonymous sections are numbered per type, as @protocol[1]');
+  t.same(anon.options[0].values, ["it's"], 'shell-style quote escaping');
+});
+
+t.test('a later option replaces an earlier one, lists accumulate', async (t) => {
+  const doc = parseUci("config a 'x'\n\toption o '1'\n\toption o '2'\n\tlist l a\n\tlist l b\n", FILE);
+  t.same(doc.sections[0].options.map((o) => o.values), [['2'], ['a', 'b']]);
+});
+
+t.test('syntax errors name file and line', async (t) => {
+  const cases: [string, number, RegExp][] = [
+    ["config protocol 'pptp'\n\toption mode 'allow", 2, /unterminated single quote/],
+    ["\toption mode 'allow'", 1, /before any "config"/],
+    ["config protocol 'pptp'\n\toption mode allow block", 2, /one value/],
+    ["config protocol 'pp-tp'", 1, /invalid section name/],
+    ["config protocol 'pptp'\nconfig protocol 'pptp'", 2, /already defined on line 1/],
+    ["config protocol 'pptp'\n\tsetting mode 'allow'", 2, /unknown keyword "setting"/],
+  ];
+  for (const [text, line, why] of cases) {
+    const error = t.throws(() => parseUci(text, FILE)) as unknown as UciSyntaxError;
+    t.equal(error.line, line, `line of: ${why}`);
+    t.match(error.message, new RegExp(`^${FILE}:${line}: .*${why.source}`));
+  }
+});
+
+t.test('edits keep comments and untouched lines', async (t) => {
+  const text = "# my router\nconfig protocol 'pptp'\n\t# keep me\n\toption mode 'allow'\n\nconfig protocol 'gre'\n";
+  const doc = parseUci(text, FILE);
+  t.equal(
+    editUci(doc, [{ section: 'pptp', type: 'protocol', option: 'mode', value: 'block' }]),
+    "# my router\nconfig protocol 'pptp'\n\t# keep me\n\toption mode 'block'\n\nconfig protocol 'gre'\n",
+    'an option is changed in place',
+  );
+  t.equal(
+    editUci(doc, [{ section: 'gre', type: 'protocol', option: 'mode', value: 'block' }]),
+    "# my router\nconfig protocol 'pptp'\n\t# keep me\n\toption mode 'allow'\n\nconfig protocol 'gre'\n\toption mode 'block'\n",
+    'a missing option is added to its section',
+  );
+  t.equal(
+    editUci(parseUci('', FILE), [{ section: 'l2tp', type: 'protocol', option: 'mode', value: 'block' }]),
+    "config protocol 'l2tp'\n\toption mode 'block'\n",
+    'a missing section is appended',
+  );
+  const withList = parseUci("config protocol 'ipsec'\n\tlist client '10.0.0.1'\n\tlist client '10.0.0.2'\n\toption mode 'allow'\n", FILE);
+  t.equal(
+    editUci(withList, [{ section: 'ipsec', type: 'protocol', option: 'client', value: ["it's", '10.0.0.3'] }]),
+    "config protocol 'ipsec'\n\tlist client 'it'\\''s'\n\tlist client '10.0.0.3'\n\toption mode 'allow'\n",
+    'a list is replaced where it stood, values quoted',
+  );
+  t.equal(
+    editUci(withList, [{ section: 'ipsec', type: 'protocol', option: 'client', value: null }]),
+    "config protocol 'ipsec'\n\toption mode 'allow'\n",
+    'null removes an option',
+  );
+});

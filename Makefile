@@ -1,7 +1,7 @@
 # vpn-passthrough: `make` installs what the build and tests need and builds;
 # `make test` runs every test. See README.md.
 
-DEBIAN_PACKAGES := nftables conntrack iproute2 make gcc libc6-dev
+DEBIAN_PACKAGES := nftables conntrack iproute2 python3 make gcc libc6-dev
 SOURCES := $(shell find src -name '*.ts') tools/build.mjs package.json
 
 .PHONY: all deps test typecheck clean

@@ -42,7 +42,7 @@ export function formatStatus(s: Status): string {
       p.servers.length ? `servers ${p.servers.join(',')}` : '',
     ].filter(Boolean).join('; ') || 'all';
     for (const part of p.parts) {
-      rows.push([p.name, part.name, part.mode, scope, count(part.passed), count(part.blocked)]);
+      rows.push([p.name, part.name, part.mode, part.mode === 'block' ? '-' : scope, count(part.passed), count(part.blocked)]);
     }
   }
   out.push('', ...table(rows));

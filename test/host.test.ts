@@ -1,0 +1,90 @@
+// Host logic against a recorded System: which programs run with which argv,
+// and what the user is told, for kernels and firewalls this machine lacks.
+
+import t from 'tap';
+import type { ExecResult, System } from '../src/host/system.ts';
+import { preparePptpHelper } from '../src/host/kernel.ts';
+import { resolveZones } from '../src/host/zones.ts';
+import { pathsFrom } from '../src/host/paths.ts';
+
+type Answer = (argv: string[], input?: string) => ExecResult;
+
+/** A System whose files are a map and whose programs answer as told; every exec is recorded. */
+function fakeSystem(files: Record<string, string>, answers: Record<string, Answer>) {
+  const calls: string[][] = [];
+  const sys: System = {
+    exec(argv, input) {
+      calls.push(argv);
+      const answer = answers[argv[0]];
+      return answer ? answer(argv, input) : { status: 127, stdout: '', stderr: `${argv[0]}: not found` };
+    },
+    readFile: (path) => files[path] ?? null,
+    writeFile: (path, data) => void (files[path] = data),
+    remove: (path) => void delete files[path],
+    createExclusive: (path, data) => (path in files ? false : ((files[path] = data), true)),
+    exists: (path) => path in files,
+    pid: () => 1,
+    sleep: () => undefined,
+    env: () => undefined,
+  };
+  return { sys, calls, paths: pathsFrom(sys) };
+}
+
+const ok = (stdout = ''): ExecResult => ({ status: 0, stdout, stderr: '' });
+const release = { '/proc/sys/kernel/osrelease': '5.15.150\n' };
+
+t.test('PPTP helper modules that are loadable get loaded (OpenWrt kmod)', async (t) => {
+  const files: Record<string, string> = {
+    ...release,
+    '/proc/modules': 'nf_conntrack 1 0 - Live 0x0\n',
+    '/lib/modules/5.15.150/nf_conntrack_pptp.ko': '',
+    '/lib/modules/5.15.150/nf_nat_pptp.ko': '',
+  };
+  const { sys, calls, paths } = fakeSystem(files, {
+    modprobe: (argv) => {
+      files['/proc/modules'] += `${argv[1]} 1 0 - Live 0x0\n`;
+      return ok();
+    },
+    nft: () => ok(),
+  });
+  const facts = preparePptpHelper(sys, paths, true);
+  t.same(calls.slice(0, 2), [['modprobe', 'nf_conntrack_pptp'], ['modprobe', 'nf_nat_pptp']]);
+  t.same(calls[2].slice(0, 3), ['nft', '-c', '-f'], 'then the kernel is asked');
+  t.same(facts, { available: true, modules: [{ name: 'nf_conntrack_pptp', state: 'loaded' }, { name: 'nf_nat_pptp', state: 'loaded' }], notes: [] });
+});
+
+t.test('a kernel without the helper is explained with the package to install', async (t) => {
+  const { sys, paths } = fakeSystem({ ...release, '/proc/modules': '' }, {
+    nft: () => ({ status: 1, stdout: '', stderr: 'Error: Could not process rule: No such file or directory' }),
+  });
+  const facts = preparePptpHelper(sys, paths, true);
+  t.equal(facts.available, false);
+  t.same(facts.modules.map((m) => m.state), ['missing', 'missing']);
+  t.match(facts.notes, [/install kmod-nf-nathelper-extra \(opkg install kmod-nf-nathelper-extra\)/]);
+});
+
+t.test('zones resolve from firewall4 state without calling fw4', async (t) => {
+  const state = JSON.stringify({
+    zones: [
+      { name: 'lan', match_devices: ['br-lan'] },
+      { name: 'guest', match_devices: ['br-guest', 'wg*', '/never/', 'br-lan'] },
+    ],
+  });
+  const { sys, calls, paths } = fakeSystem({ '/var/run/fw4.state': state }, {});
+  t.same(resolveZones(sys, paths, ['lan', 'guest', 'iot']), {
+    devices: ['br-lan', 'br-guest', 'wg*'],
+    notes: ["zone 'iot' is not in firewall4's configuration"],
+  });
+  t.same(calls, [], 'fw4 never runs: it may be holding its lock while running our include');
+});
+
+t.test('without state, fw4 -q zone answers; without fw4, the user is told', async (t) => {
+  const withFw4 = fakeSystem({}, { fw4: (argv) => (argv[3] === 'lan' ? ok('br-lan\nbr-lan\n') : { status: 1, stdout: '', stderr: '' }) });
+  t.same(resolveZones(withFw4.sys, withFw4.paths, ['lan', 'dmz']), {
+    devices: ['br-lan'],
+    notes: ["cannot resolve zone 'dmz': unknown zone, or firewall4 is not running"],
+  });
+  t.same(withFw4.calls, [['fw4', '-q', 'zone', 'lan'], ['fw4', '-q', 'zone', 'dmz']]);
+  const noFw4 = fakeSystem({}, {});
+  t.match(resolveZones(noFw4.sys, noFw4.paths, ['lan']).notes, [/firewall4 is not installed; list LAN devices in option lan_device/]);
+});

@@ -4,7 +4,7 @@
 DEBIAN_PACKAGES := nftables conntrack iproute2 python3 make gcc libc6-dev
 SOURCES := $(shell find src -name '*.ts') tools/build.mjs package.json
 
-.PHONY: all deps test typecheck clean
+.PHONY: all deps test typecheck bench clean
 
 all: deps node_modules/.installed build/qjs dist/vpn-passthrough.js
 
@@ -35,6 +35,9 @@ typecheck: node_modules/.installed
 
 test: all typecheck
 	npx tap
+
+bench: all
+	node bench/apply.mjs
 
 clean:
 	rm -rf dist build .tap

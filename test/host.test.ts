@@ -88,3 +88,10 @@ t.test('without state, fw4 -q zone answers; without fw4, the user is told', asyn
   const noFw4 = fakeSystem({}, {});
   t.match(resolveZones(noFw4.sys, noFw4.paths, ['lan']).notes, [/firewall4 is not installed; list LAN devices in option lan_device/]);
 });
+
+t.test('without the right to ask the kernel, the user is told so, not sent to install a package', async (t) => {
+  const { sys, paths } = fakeSystem({ ...release }, {
+    nft: () => ({ status: 1, stdout: '', stderr: 'Error: Could not process rule: Operation not permitted' }),
+  });
+  t.match(preparePptpHelper(sys, paths, false).notes, [/not permitted \(run as root\)/]);
+});

@@ -2,7 +2,6 @@
 // they are loadable, and ask the kernel itself whether the helper exists.
 
 import { PPTP_HELPER } from '../core/protocols.ts';
-import { accepts } from './nft.ts';
 import type { Paths } from './paths.ts';
 import type { System } from './system.ts';
 
@@ -42,12 +41,15 @@ export function preparePptpHelper(sys: System, paths: Paths, load: boolean): Hel
       loaded = sys.readFile(paths.procModules);
     }
   }
-  const available = accepts(sys, paths, PROBE);
+  const probe = sys.exec([paths.nft, '-c', '-f', '-'], PROBE);
+  const available = probe.status === 0;
   const modules = PPTP_HELPER.modules.map((name) => {
     const state = moduleState(sys, paths, loaded, name);
     return { name, state: available && state === 'missing' ? ('built-in' as const) : state };
   });
-  if (!available) {
+  if (!available && /Operation not permitted|Permission denied/.test(probe.stderr)) {
+    notes.push('cannot ask the kernel whether it has the PPTP helper: not permitted (run as root)');
+  } else if (!available) {
     notes.push(`the kernel has no PPTP helper: install ${PPTP_HELPER.openwrtPackage} (opkg install ${PPTP_HELPER.openwrtPackage})`);
   }
   return { available, modules, notes };

@@ -32,11 +32,6 @@ export function loadScript(sys: System, paths: Paths, script: string): void {
   run(sys, paths, 'apply', ['-f', '-'], script);
 }
 
-/** Whether a script is accepted, without reporting why not. */
-export function accepts(sys: System, paths: Paths, script: string): boolean {
-  return sys.exec([paths.nft, '-c', '-f', '-'], script).status === 0;
-}
-
 /** Our table as nft's JSON objects, or null when it is not loaded. */
 export function listTable(sys: System, paths: Paths): unknown[] | null {
   const argv = [paths.nft, '-j', 'list', 'table', FAMILY, TABLE];

@@ -3,7 +3,8 @@
 // leaving the loaded table byte-identical.
 
 import t from 'tap';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, readlinkSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { canNetns, makeNetns } from './lib/netns.ts';
 import { makeSandbox } from './lib/cli.ts';
 import { ROOT } from './lib/paths.ts';
@@ -97,7 +98,24 @@ t.test('vpn-passthrough under qjs', { skip }, async (t) => {
     t.match(table().stdout, /set ipsec_client_mac \{[^}]*00:11:22:33:44:55/);
     t.equal(box.cli(['set', 'ipsec.client']).status, 0, 'an empty list clears it');
     t.notMatch(table().stdout, /ipsec_client/);
+    t.equal(box.cli(['set', 'lan_zone']).status, 0, 'lan_zone emptied');
+    t.match(readFileSync(box.config, 'utf8'), /option lan_zone ''/, 'written empty, so its default does not come back');
+    t.equal(box.cli(['set', 'lan_zone', 'lan']).status, 0);
+    t.equal(box.cli(['set', 'l2tp', 'block']).status, 0);
+    t.match(readFileSync(box.config, 'utf8'), /config protocol 'pptp'\n\toption mode 'block'[^]*config protocol 'l2tp'\n\toption mode 'block'/, 'each protocol edited in its own section');
+    t.equal(box.cli(['set', 'l2tp', 'allow']).status, 0);
     t.equal(box.cli(['set', 'pptp', 'allow']).status, 0);
+  });
+
+  t.test('set repairs an invalid value; a syntax error is an invalid config', async (t) => {
+    const good = readFileSync(box.config, 'utf8');
+    writeFileSync(box.config, good.replace(/config protocol 'gre'\n\toption mode '\w+'/, "config protocol 'gre'\n\toption mode 'alow'"));
+    t.equal(box.cli(['set', 'gre', 'allow']).status, 0, 'the bad value is replaced');
+    writeFileSync(box.config, good + "config protocol 'x\n");
+    const r = box.cli(['--json', 'set', 'gre', 'allow']);
+    t.equal(r.status, 3);
+    t.match(JSON.parse(r.stdout).error, { code: 'config', issues: [/unterminated single quote/] });
+    writeFileSync(box.config, good);
   });
 
   t.test('set with a bad value writes nothing', async (t) => {
@@ -118,18 +136,26 @@ t.test('vpn-passthrough under qjs', { skip }, async (t) => {
   });
 
   t.test('a lock left by a dead process is taken over', async (t) => {
-    writeFileSync(`${box.dir}/lock`, '999999999\n');
+    symlinkSync('999999999', `${box.dir}/lock`);
     t.equal(box.cli(['apply']).status, 0);
     t.notOk(existsSync(`${box.dir}/lock`), 'lock released');
   });
 
   t.test('a second apply waits for the lock, then gives up with exit 4', async (t) => {
-    writeFileSync(`${box.dir}/lock`, `${process.pid}\n`);
+    // A live process whose command line names vpn-passthrough, as a running apply's does.
+    const owner = spawn('sh', ['-c', 'sleep 30', 'vpn-passthrough'], { stdio: 'ignore' });
+    t.teardown(() => owner.kill());
+    symlinkSync(String(owner.pid), `${box.dir}/lock`);
     const r = box.cli(['apply']);
     t.equal(r.status, 4);
-    t.match(r.stderr, `another vpn-passthrough (pid ${process.pid}) holds`);
-    t.ok(existsSync(`${box.dir}/lock`), 'the owner keeps its lock');
-    writeFileSync(`${box.dir}/lock`, '');
+    t.match(r.stderr, `another vpn-passthrough (pid ${owner.pid}) holds`);
+    t.equal(readlinkSync(`${box.dir}/lock`), String(owner.pid), 'the owner keeps its lock');
+    unlinkSync(`${box.dir}/lock`);
+  });
+
+  t.test('a lock whose pid now belongs to another program is taken over', async (t) => {
+    symlinkSync(String(process.pid), `${box.dir}/lock`);
+    t.equal(box.cli(['apply']).status, 0);
   });
 
   t.test('disabled removes the table', async (t) => {

@@ -21,7 +21,8 @@ function fakeSystem(files: Record<string, string>, answers: Record<string, Answe
     readFile: (path) => files[path] ?? null,
     writeFile: (path, data) => void (files[path] = data),
     remove: (path) => void delete files[path],
-    createExclusive: (path, data) => (path in files ? false : ((files[path] = data), true)),
+    symlink: (target, path) => (path in files ? false : ((files[path] = target), true)),
+    readLink: (path) => files[path] ?? null,
     exists: (path) => path in files,
     pid: () => 1,
     sleep: () => undefined,
@@ -68,6 +69,7 @@ t.test('zones resolve from firewall4 state without calling fw4', async (t) => {
     zones: [
       { name: 'lan', match_devices: ['br-lan'] },
       { name: 'guest', match_devices: ['br-guest', 'wg*', '/never/', 'br-lan'] },
+      { name: 'any', match_devices: ['+'] },
     ],
   });
   const { sys, calls, paths } = fakeSystem({ '/var/run/fw4.state': state }, {});
@@ -76,6 +78,7 @@ t.test('zones resolve from firewall4 state without calling fw4', async (t) => {
     notes: ["zone 'iot' is not in firewall4's configuration"],
   });
   t.same(calls, [], 'fw4 never runs: it may be holding its lock while running our include');
+  t.match(resolveZones(sys, paths, ['any']), { devices: [], notes: [/every device \('\+'\)/] }, "fw4's '+' is explained, not rendered");
 });
 
 t.test('without state, fw4 -q zone answers; without fw4, the user is told', async (t) => {

@@ -66,6 +66,17 @@ t.test('edits keep comments and untouched lines', async (t) => {
     "# my router\nconfig protocol 'pptp'\n\t# keep me\n\toption mode 'block'\n\nconfig protocol 'gre'\n",
     'an option is changed in place',
   );
+  const twins = parseUci("config protocol 'pptp'\n\toption mode 'allow'\nconfig protocol 'l2tp'\n\toption mode 'allow'\n", FILE);
+  t.equal(
+    editUci(twins, [{ section: 'l2tp', type: 'protocol', option: 'mode', value: 'block' }]),
+    "config protocol 'pptp'\n\toption mode 'allow'\nconfig protocol 'l2tp'\n\toption mode 'block'\n",
+    'the named section is edited, not the first identical line',
+  );
+  t.equal(
+    editUci(parseUci("config global\n\toption log '0'\n", FILE), [{ section: 'global', type: 'global', single: true, option: 'log', value: '1' }]),
+    "config global\n\toption log '1'\n",
+    'a single section is found by type, even anonymous',
+  );
   t.equal(
     editUci(doc, [{ section: 'gre', type: 'protocol', option: 'mode', value: 'block' }]),
     "# my router\nconfig protocol 'pptp'\n\t# keep me\n\toption mode 'allow'\n\nconfig protocol 'gre'\n\toption mode 'block'\n",

@@ -3,10 +3,10 @@
 // previous file is put back, so file and table never disagree.
 
 
-import { loadConfigText } from '../core/load.ts';
+import { loadConfigText, parseConfigText } from '../core/load.ts';
 import { isProtocolName } from '../core/protocols.ts';
 import { GLOBAL_OPTIONS, PROTOCOL_OPTIONS } from '../core/schema.ts';
-import { editUci, parseUci, type UciChange } from '../core/uci.ts';
+import { editUci, type UciChange } from '../core/uci.ts';
 import { applyUnlocked, underLock, type Rendered } from './apply.ts';
 import type { Context } from './context.ts';
 
@@ -33,21 +33,34 @@ export function toChange(key: string, values: string[]): UciChange {
     throw new UsageError(`'${key}' takes exactly one value (${spec.type.describe})`);
   }
   const type = isProtocol ? 'protocol' : 'global';
-  return { section, type, option: name, value: spec.list ? values : values[0] };
+  // An empty list must stay empty: removing the option would bring its default back.
+  const emptied = spec.list && values.length === 0 && Array.isArray(spec.default) && spec.default.length > 0;
+  const value = emptied ? '' : spec.list ? values : values[0];
+  return { section, type, single: !isProtocol, option: name, value };
+}
+
+/** Puts the previous file back; a failure to do so is added to the apply's error, not put in its place. */
+function restore(ctx: Context, before: string | null, error: Error): void {
+  try {
+    if (before === null) ctx.sys.remove(ctx.paths.config);
+    else ctx.sys.writeFile(ctx.paths.config, before);
+  } catch (e) {
+    error.message += `\nalso, ${ctx.paths.config} could not be put back: ${(e as Error).message}`;
+  }
 }
 
 export function setOption(ctx: Context, key: string, values: string[]): Rendered {
   const change = toChange(key, values);
   return underLock(ctx, () => {
     const before = ctx.sys.readFile(ctx.paths.config);
-    const text = editUci(parseUci(before ?? '', ctx.paths.config), [change]);
+    // Only parsed, not validated: set must be able to repair an invalid value.
+    const text = editUci(parseConfigText(before ?? '', ctx.paths.config), [change]);
     loadConfigText(text, ctx.paths.config);
     ctx.sys.writeFile(ctx.paths.config, text);
     try {
       return applyUnlocked(ctx);
     } catch (e) {
-      if (before === null) ctx.sys.remove(ctx.paths.config);
-      else ctx.sys.writeFile(ctx.paths.config, before);
+      restore(ctx, before, e as Error);
       throw e;
     }
   });

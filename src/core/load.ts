@@ -144,14 +144,18 @@ export function loadConfig(doc: UciDocument): Loaded {
   return { config, warnings };
 }
 
-/** Parses and validates config text; a syntax error becomes a ConfigInvalid too. */
-export function loadConfigText(text: string, file: string): Loaded & { doc: UciDocument } {
-  let doc: UciDocument;
+/** Parses config text; a syntax error becomes a ConfigInvalid naming its line. */
+export function parseConfigText(text: string, file: string): UciDocument {
   try {
-    doc = parseUci(text, file);
+    return parseUci(text, file);
   } catch (e) {
     if (e instanceof UciSyntaxError) throw new ConfigInvalid([{ file, line: e.line, message: e.reason }]);
     throw e;
   }
+}
+
+/** Parses and validates config text. */
+export function loadConfigText(text: string, file: string): Loaded & { doc: UciDocument } {
+  const doc = parseConfigText(text, file);
   return { ...loadConfig(doc), doc };
 }

@@ -113,7 +113,8 @@ function narrowedRules(p: ProtocolConfig, part: Part): string[] {
   const passed = `counter name "${part.name}_passed"`;
   const refuse = `goto refuse_${part.name}`;
   const s = scopeOf(p);
-  const out = [`oifname @lan_devices ${passed} return comment "replies: the request was judged"`];
+  // Only from_lan packets are judged; the others came in through to_lan.
+  const out = [`iifname != @lan_devices ${passed} return comment "replies: the request was judged"`];
   if (p.family === 'ipv4') out.push(`meta nfproto ipv6 ${refuse}`);
   if (p.family === 'ipv6') out.push(`meta nfproto ipv4 ${refuse}`);
   if (s.hasServers && p.family !== 'ipv6') out.push(`ip daddr != @${p.name}_server_v4 ${refuse}`);
@@ -216,7 +217,8 @@ function renderHelper(config: Config, facts: Facts): string[] {
 }
 
 function describe(config: Config, facts: Facts): string[] {
-  const out = [`# Rendered from ${facts.source}. Do not edit: \`vpn-passthrough apply\` replaces the table whole.`, '#'];
+  const source = facts.source.replace(/[\x00-\x1f\x7f]/g, '?');
+  const out = [`# Rendered from ${source}. Do not edit: \`vpn-passthrough apply\` replaces the table whole.`, '#'];
   for (const { name } of PROTOCOLS) {
     const p = config.protocols[name];
     const bits: string[] = [p.mode];

@@ -149,6 +149,8 @@ export interface UciChange {
   section: string;
   type: string;
   option: string;
+  /** The type has one section, found by type whatever its name (e.g. an anonymous "config global"). */
+  single?: boolean;
   /** A string sets an option, an array a list, null removes it. */
   value: string | string[] | null;
 }
@@ -170,7 +172,9 @@ function renderOption(option: string, value: string | string[]): string[] {
 
 function applyChange(doc: UciDocument, change: UciChange): string {
   const lines = doc.lines.slice();
-  const section = doc.sections.find((s) => s.name === change.section);
+  const section = change.single
+    ? doc.sections.find((s) => s.type === change.type)
+    : doc.sections.find((s) => s.name === change.section);
   const fresh = change.value === null ? [] : renderOption(change.option, change.value);
   if (section === undefined) {
     if (change.value === null) return lines.join('\n');
@@ -186,8 +190,10 @@ function applyChange(doc: UciDocument, change: UciChange): string {
   }
   const first = existing.lines[0] - 1;
   const drop = new Set(existing.lines.map((l) => l - 1));
-  const kept = lines.filter((_, i) => !drop.has(i) || i === first);
-  const at = kept.indexOf(lines[first], 0);
-  kept.splice(at, 1, ...fresh);
-  return kept.join('\n');
+  const out: string[] = [];
+  lines.forEach((line, i) => {
+    if (i === first) out.push(...fresh);
+    else if (!drop.has(i)) out.push(line);
+  });
+  return out.join('\n');
 }

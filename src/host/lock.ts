@@ -1,5 +1,4 @@
-// A lock file holding the owner's pid, so two applies never interleave. The
-// file is created with O_EXCL; a lock whose owner has died is taken over.
+// A lock so two applies never interleave; a lock whose owner has died is taken over.
 
 import { HostError, type System } from './system.ts';
 
@@ -7,26 +6,29 @@ export class LockBusy extends HostError {}
 
 const WAIT_MS = 100;
 
-function ownerAlive(sys: System, path: string): boolean {
-  const pid = parseInt(sys.readFile(path) ?? '', 10);
-  return pid > 0 && sys.exists(`/proc/${pid}`);
+/** Alive and still one of ours: a pid reused by another program does not hold the lock. */
+function ownerAlive(sys: System, pid: string): boolean {
+  const cmdline = /^[0-9]+$/.test(pid) ? sys.readFile(`/proc/${pid}/cmdline`) : null;
+  return cmdline !== null && cmdline.indexOf('vpn-passthrough') >= 0;
 }
 
+// The lock is a symlink whose target is the owner's pid: created with its
+// content in one step, so nobody ever sees a lock without an owner.
 export function withLock<T>(sys: System, path: string, timeoutMs: number, body: () => T): T {
-  const me = `${sys.pid()}\n`;
-  for (let waited = 0; !sys.createExclusive(path, me); waited += WAIT_MS) {
-    if (!ownerAlive(sys, path)) {
-      sys.remove(path);
+  const me = String(sys.pid());
+  for (let waited = 0; !sys.symlink(me, path); waited += WAIT_MS) {
+    const owner = sys.readLink(path);
+    if (owner === null) continue;
+    if (!ownerAlive(sys, owner)) {
+      if (sys.readLink(path) === owner) sys.remove(path);
       continue;
     }
-    if (waited >= timeoutMs) {
-      throw new LockBusy(`another vpn-passthrough (pid ${(sys.readFile(path) ?? '?').trim()}) holds ${path}; try again`);
-    }
+    if (waited >= timeoutMs) throw new LockBusy(`another vpn-passthrough (pid ${owner}) holds ${path}; try again`);
     sys.sleep(WAIT_MS);
   }
   try {
     return body();
   } finally {
-    sys.remove(path);
+    if (sys.readLink(path) === me) sys.remove(path);
   }
 }

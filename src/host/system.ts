@@ -16,8 +16,10 @@ export interface System {
   /** Replaces the file atomically (write beside it, then rename). */
   writeFile(path: string, data: string): void;
   remove(path: string): void;
-  /** Creates the file with `data` unless it exists (O_EXCL); false when it did. */
-  createExclusive(path: string, data: string): boolean;
+  /** Creates a symlink to `target` (atomic, content included); false when `path` exists. */
+  symlink(target: string, path: string): boolean;
+  /** A symlink's target, or null. */
+  readLink(path: string): string | null;
   exists(path: string): boolean;
   pid(): number;
   sleep(ms: number): void;

@@ -15,9 +15,15 @@ interface Fw4Zone {
   match_devices?: string[];
 }
 
-/** fw4 writes "/never/" for "!+" and keeps "+" (any device); nft's wildcard is "*". */
-function normalize(devices: string[]): string[] {
-  return devices.filter((d) => d !== '/never/').map((d) => (d === '+' ? '*' : d));
+/**
+ * fw4 writes "/never/" for "!+" and keeps a bare "+" (any device), which an
+ * nft interface set cannot hold ("all-wildcard strings are not supported").
+ */
+function normalize(zone: string, devices: string[], notes: string[]): string[] {
+  if (devices.indexOf('+') >= 0) {
+    notes.push(`zone '${zone}' covers every device ('+'), which cannot be matched as LAN; list LAN devices in lan_device`);
+  }
+  return devices.filter((d) => d !== '/never/' && d !== '+');
 }
 
 function fromState(text: string, zones: string[], notes: string[]): string[] | null {
@@ -31,7 +37,7 @@ function fromState(text: string, zones: string[], notes: string[]): string[] | n
   for (const name of zones) {
     const zone = (state.zones ?? []).find((z) => z.name === name);
     if (zone === undefined) notes.push(`zone '${name}' is not in firewall4's configuration`);
-    else devices.push(...normalize(zone.match_devices ?? []));
+    else devices.push(...normalize(name, zone.match_devices ?? [], notes));
   }
   return devices;
 }
@@ -45,7 +51,7 @@ function fromCli(sys: System, zones: string[], notes: string[]): string[] {
     } else if (r.status !== 0) {
       notes.push(`cannot resolve zone '${name}': ${r.stderr.trim() || 'unknown zone, or firewall4 is not running'}`);
     } else {
-      devices.push(...normalize(r.stdout.split('\n').filter((d) => d !== '')));
+      devices.push(...normalize(name, r.stdout.split('\n').filter((d) => d !== ''), notes));
     }
   }
   return devices;

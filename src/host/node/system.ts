@@ -34,13 +34,20 @@ export const nodeSystem: System = {
   remove(path) {
     fs.rmSync(path, { force: true, recursive: true });
   },
-  createExclusive(path, data) {
+  symlink(target, path) {
     try {
-      fs.writeFileSync(path, data, { flag: 'wx' });
+      fs.symlinkSync(target, path);
       return true;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
       throw new HostError(`cannot create ${path}: ${(e as Error).message}`);
+    }
+  },
+  readLink(path) {
+    try {
+      return fs.readlinkSync(path);
+    } catch {
+      return null;
     }
   },
   exists: (path) => fs.existsSync(path),

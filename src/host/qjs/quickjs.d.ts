@@ -33,6 +33,8 @@ declare module 'os' {
   export function mkdir(path: string, mode?: number): number;
   export function stat(path: string): [{ mode: number; size: number; mtime: number }, number];
   export function readdir(path: string): [string[], number];
+  export function symlink(target: string, path: string): number;
+  export function readlink(path: string): [string, number];
   export function sleep(ms: number): void;
   export const O_RDONLY: number;
   export const O_WRONLY: number;

@@ -10,19 +10,32 @@ let serial = 0;
 
 function readAll(path: string): string | null {
   // std.loadFile sizes the file with fseek, which reads /proc files as empty.
-  const f = std.open(path, 'r');
-  if (f === null) return null;
+  const errorObj = { errno: 0 };
+  const f = std.open(path, 'r', errorObj);
+  if (f === null) {
+    if (errorObj.errno === std.Error.ENOENT) return null;
+    throw new HostError(`cannot read ${path}: ${std.strerror(errorObj.errno)}`);
+  }
   const text = f.readAsString();
   f.close();
   return text;
 }
 
-function writeAll(path: string, data: string): void {
-  const errorObj = { errno: 0 };
-  const f = std.open(path, 'w', errorObj);
-  if (f === null) throw new HostError(`cannot write ${path}: ${std.strerror(errorObj.errno)}`);
+/** Creates a new file (never follows or reuses an existing one) holding `data`. */
+function createFile(path: string, data: string): void {
+  const fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600);
+  if (fd < 0) throw new HostError(`cannot create ${path}: ${std.strerror(-fd)}`);
+  const f = std.fdopen(fd, 'w');
+  if (f === null) {
+    os.close(fd);
+    throw new HostError(`cannot write ${path}`);
+  }
   f.puts(data);
-  f.close();
+  const rc = f.close();
+  if (rc < 0) {
+    os.remove(path);
+    throw new HostError(`cannot write ${path}: ${std.strerror(-rc)}`);
+  }
 }
 
 function ownPid(): number {
@@ -49,15 +62,20 @@ function decodeStatus(raw: number): number {
 function exec(argv: string[], input?: string): ExecResult {
   const inPath = tempPath('in');
   const errPath = tempPath('err');
-  writeAll(inPath, input ?? '');
+  createFile(inPath, input ?? '');
+  createFile(errPath, '');
   const stdin = openOrThrow(inPath, os.O_RDONLY);
-  const stderr = openOrThrow(errPath, os.O_WRONLY | os.O_CREAT | os.O_TRUNC);
+  const stderr = openOrThrow(errPath, os.O_WRONLY);
   const pipe = os.pipe();
   if (pipe === null) throw new HostError('cannot create a pipe');
   const [readEnd, writeEnd] = pipe;
   let pid = -1;
   try {
     pid = os.exec(argv, { block: false, usePath: true, stdin, stdout: writeEnd, stderr });
+  } catch (e) {
+    os.close(readEnd);
+    os.remove(errPath);
+    throw e;
   } finally {
     os.close(writeEnd);
     os.close(stdin);
@@ -78,7 +96,8 @@ export const qjsSystem: System = {
   readFile: readAll,
   writeFile(path, data) {
     const tmp = `${path}.vpn-passthrough-new`;
-    writeAll(tmp, data);
+    os.remove(tmp);
+    createFile(tmp, data);
     const rc = os.rename(tmp, path);
     if (rc < 0) {
       os.remove(tmp);
@@ -88,15 +107,15 @@ export const qjsSystem: System = {
   remove(path) {
     os.remove(path);
   },
-  createExclusive(path, data) {
-    const fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644);
-    if (-fd === std.Error.EEXIST) return false;
-    if (fd < 0) throw new HostError(`cannot create ${path}: ${std.strerror(-fd)}`);
-    const f = std.fdopen(fd, 'w');
-    if (f === null) throw new HostError(`cannot write ${path}`);
-    f.puts(data);
-    f.close();
-    return true;
+  symlink: (target, path) => {
+    const rc = os.symlink(target, path);
+    if (rc === 0) return true;
+    if (-rc === std.Error.EEXIST) return false;
+    throw new HostError(`cannot create ${path}: ${std.strerror(-rc)}`);
+  },
+  readLink: (path) => {
+    const [target, err] = os.readlink(path);
+    return err === 0 ? target : null;
   },
   exists: (path) => os.stat(path)[1] === 0,
   pid: ownPid,

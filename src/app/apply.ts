@@ -9,24 +9,26 @@ import { checkScript, loadScript } from '../host/nft.ts';
 import { resolveZones } from '../host/zones.ts';
 import { readConfig, type Context } from './context.ts';
 
-export interface Rendered {
+export interface SystemFacts {
   config: Config;
-  script: string;
   facts: Facts;
   helper: HelperFacts | null;
   /** Config warnings and system notes, as readable lines. */
   warnings: string[];
 }
 
+export interface Rendered extends SystemFacts {
+  script: string;
+}
+
 const LOCK_TIMEOUT_MS = 10000;
 
-/** Reads config and facts and renders; `load` also loads helper modules. */
-export function renderFromSystem(ctx: Context, load: boolean): Rendered {
+/** Reads the config and what the system adds to it; `load` also loads helper modules. */
+export function readFacts(ctx: Context, load: boolean): SystemFacts {
   const { config, warnings } = readConfig(ctx);
   const notes = warnings.map(formatIssue);
   if (!config.enabled) {
-    const facts = { lanDevices: [], pptpHelper: false, source: ctx.paths.config };
-    return { config, script: renderRuleset(config, facts), facts, helper: null, warnings: notes };
+    return { config, facts: { lanDevices: [], pptpHelper: false, source: ctx.paths.config }, helper: null, warnings: notes };
   }
   const zones = resolveZones(ctx.sys, ctx.paths, config.lanZones);
   const helper = config.protocols.pptp.mode === 'allow' ? preparePptpHelper(ctx.sys, ctx.paths, load) : null;
@@ -34,7 +36,12 @@ export function renderFromSystem(ctx: Context, load: boolean): Rendered {
   notes.push(...zones.notes, ...(helper?.notes ?? []));
   if (lanDevices.length === 0) notes.push('no LAN device is known, so no traffic is matched; check lan_zone or set lan_device');
   const facts = { lanDevices, pptpHelper: helper?.available ?? false, source: ctx.paths.config };
-  return { config, script: renderRuleset(config, facts), facts, helper, warnings: notes };
+  return { config, facts, helper, warnings: notes };
+}
+
+export function renderFromSystem(ctx: Context, load: boolean): Rendered {
+  const read = readFacts(ctx, load);
+  return { ...read, script: renderRuleset(read.config, read.facts) };
 }
 
 /** Applies under the lock; on any failure the loaded table stays as it was. */

@@ -2,11 +2,11 @@
 
 import type { Mode } from '../core/config.ts';
 import { readCounters, type Count } from '../core/counters.ts';
-import { PARTS, PROTOCOLS } from '../core/protocols.ts';
+import { PROTOCOLS, partsOf } from '../core/protocols.ts';
 import { modeOf } from '../core/render.ts';
 import type { ModuleState } from '../host/kernel.ts';
 import { listTable } from '../host/nft.ts';
-import { renderFromSystem } from './apply.ts';
+import { readFacts } from './apply.ts';
 import type { Context } from './context.ts';
 
 export interface PartStatus {
@@ -39,20 +39,20 @@ export interface Status {
 }
 
 export function readStatus(ctx: Context): Status {
-  const rendered = renderFromSystem(ctx, false);
-  const cfg = rendered.config;
+  const read = readFacts(ctx, false);
+  const cfg = read.config;
   const objects = listTable(ctx.sys, ctx.paths);
   const counters = readCounters(objects ?? []);
   const loaded = objects !== null;
-  const warnings = rendered.warnings.slice();
+  const warnings = read.warnings.slice();
   if (cfg.enabled && !loaded) warnings.push('the table is not loaded: run `vpn-passthrough apply`');
   if (!cfg.enabled && loaded) warnings.push('disabled, yet the table is loaded: run `vpn-passthrough apply`');
   return {
     enabled: cfg.enabled,
     config: ctx.paths.config,
     table: loaded ? 'loaded' : 'missing',
-    lanDevices: rendered.facts.lanDevices,
-    pptpHelper: rendered.helper && { available: rendered.helper.available, modules: rendered.helper.modules },
+    lanDevices: read.facts.lanDevices,
+    pptpHelper: read.helper && { available: read.helper.available, modules: read.helper.modules },
     protocols: PROTOCOLS.map((p) => {
       const pc = cfg.protocols[p.name];
       return {
@@ -63,7 +63,7 @@ export function readStatus(ctx: Context): Status {
         clients: pc.clients.map((a) => a.text),
         servers: pc.servers.map((a) => a.text),
         insecure: p.insecure,
-        parts: PARTS.filter((part) => part.protocol === p.name).map((part) => ({
+        parts: partsOf(p.name).map((part) => ({
           name: part.name,
           title: part.title,
           mode: modeOf(cfg, part),

@@ -3,7 +3,7 @@
 
 import type { Address } from './address.ts';
 import type { Config, Mode, ProtocolConfig } from './config.ts';
-import { PARTS, PPTP_HELPER, PROTOCOLS, type Part } from './protocols.ts';
+import { PARTS, PPTP_HELPER, PROTOCOLS, partsOf, type Part } from './protocols.ts';
 
 export const TABLE = 'vpn_passthrough';
 export const FAMILY = 'inet';
@@ -73,8 +73,8 @@ function renderSets(config: Config, facts: Facts): string[] {
   const out = setBlock('lan_devices', 'ifname', unique(facts.lanDevices).sort().map((d) => `"${d}"`), true);
   for (const { name } of PROTOCOLS) {
     const p = config.protocols[name];
-    const narrowedAllow = PARTS.some((part) => part.protocol === name && modeOf(config, part) === 'allow');
-    if (!narrowedAllow || !isNarrowed(p)) continue;
+    const allowed = partsOf(name).some((part) => modeOf(config, part) === 'allow');
+    if (!allowed || !isNarrowed(p)) continue;
     const s = scopeOf(p);
     const v4 = p.family !== 'ipv6';
     const v6 = p.family !== 'ipv4';

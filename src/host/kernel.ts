@@ -23,18 +23,18 @@ const PROBE = `table inet vpn_passthrough_probe {
 }
 `;
 
-function moduleState(sys: System, paths: Paths, loaded: string | null, name: string): ModuleState {
+function moduleState(sys: System, moduleDir: string, loaded: string | null, name: string): ModuleState {
   if (loaded !== null && new RegExp(`^${name} `, 'm').test(loaded)) return 'loaded';
-  const release = (sys.readFile('/proc/sys/kernel/osrelease') ?? '').trim();
-  return sys.exists(`${paths.modules}/${release}/${name}.ko`) ? 'available' : 'missing';
+  return sys.exists(`${moduleDir}/${name}.ko`) ? 'available' : 'missing';
 }
 
 /** Loads the helper modules if needed (`load`), then reports what the kernel has. */
 export function preparePptpHelper(sys: System, paths: Paths, load: boolean): HelperFacts {
   const notes: string[] = [];
+  const moduleDir = `${paths.modules}/${(sys.readFile('/proc/sys/kernel/osrelease') ?? '').trim()}`;
   let loaded = sys.readFile(paths.procModules);
   for (const name of PPTP_HELPER.modules) {
-    if (load && moduleState(sys, paths, loaded, name) === 'available') {
+    if (load && moduleState(sys, moduleDir, loaded, name) === 'available') {
       // OpenWrt's kmodloader answers to modprobe as well.
       const r = sys.exec(['modprobe', name]);
       if (r.status !== 0) notes.push(`modprobe ${name} failed: ${r.stderr.trim() || `exit ${r.status}`}`);
@@ -44,7 +44,7 @@ export function preparePptpHelper(sys: System, paths: Paths, load: boolean): Hel
   const probe = sys.exec([paths.nft, '-c', '-f', '-'], PROBE);
   const available = probe.status === 0;
   const modules = PPTP_HELPER.modules.map((name) => {
-    const state = moduleState(sys, paths, loaded, name);
+    const state = moduleState(sys, moduleDir, loaded, name);
     return { name, state: available && state === 'missing' ? ('built-in' as const) : state };
   });
   if (!available && /Operation not permitted|Permission denied/.test(probe.stderr)) {

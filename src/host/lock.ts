@@ -18,12 +18,11 @@ export function withLock<T>(sys: System, path: string, timeoutMs: number, body: 
   const me = String(sys.pid());
   for (let waited = 0; !sys.symlink(me, path); waited += WAIT_MS) {
     const owner = sys.readLink(path);
-    if (owner === null) continue;
-    if (!ownerAlive(sys, owner)) {
+    if (owner !== null && !ownerAlive(sys, owner)) {
       if (sys.readLink(path) === owner) sys.remove(path);
       continue;
     }
-    if (waited >= timeoutMs) throw new LockBusy(`another vpn-passthrough (pid ${owner}) holds ${path}; try again`);
+    if (waited >= timeoutMs) throw new LockBusy(`another vpn-passthrough (pid ${owner ?? '?'}) holds ${path}; try again`);
     sys.sleep(WAIT_MS);
   }
   try {

@@ -3,33 +3,23 @@
 
 import { FAMILY, TABLE } from '../core/render.ts';
 import type { Paths } from './paths.ts';
-import { HostError, describeFailure, type ExecResult, type System } from './system.ts';
+import { HostError, describeFailure, type System } from './system.ts';
 
-export class NftError extends HostError {
-  constructor(
-    readonly step: 'check' | 'apply' | 'list',
-    readonly result: ExecResult,
-    argv: string[],
-  ) {
-    super(describeFailure(argv, result));
-  }
-}
-
-function run(sys: System, paths: Paths, step: NftError['step'], args: string[], input?: string): string {
+function run(sys: System, paths: Paths, args: string[], input?: string): string {
   const argv = [paths.nft, ...args];
   const result = sys.exec(argv, input);
-  if (result.status !== 0) throw new NftError(step, result, argv);
+  if (result.status !== 0) throw new HostError(describeFailure(argv, result));
   return result.stdout;
 }
 
 /** Lets the kernel judge the script without changing anything (`nft -c`). */
 export function checkScript(sys: System, paths: Paths, script: string): void {
-  run(sys, paths, 'check', ['-c', '-f', '-'], script);
+  run(sys, paths, ['-c', '-f', '-'], script);
 }
 
 /** Loads the script as one transaction: all of it, or nothing. */
 export function loadScript(sys: System, paths: Paths, script: string): void {
-  run(sys, paths, 'apply', ['-f', '-'], script);
+  run(sys, paths, ['-f', '-'], script);
 }
 
 /** Our table as nft's JSON objects, or null when it is not loaded. */
@@ -38,7 +28,7 @@ export function listTable(sys: System, paths: Paths): unknown[] | null {
   const result = sys.exec(argv);
   if (result.status !== 0) {
     if (/No such file or directory/.test(result.stderr)) return null;
-    throw new NftError('list', result, argv);
+    throw new HostError(describeFailure(argv, result));
   }
   const parsed = JSON.parse(result.stdout) as { nftables?: unknown[] };
   return parsed.nftables ?? [];

@@ -5,7 +5,6 @@ declare module 'std' {
   export interface FILE {
     puts(s: string): void;
     readAsString(max?: number): string;
-    getline(): string | null;
     close(): number;
     flush(): void;
   }
@@ -30,16 +29,12 @@ declare module 'os' {
   export function close(fd: number): number;
   export function rename(from: string, to: string): number;
   export function remove(path: string): number;
-  export function mkdir(path: string, mode?: number): number;
   export function stat(path: string): [{ mode: number; size: number; mtime: number }, number];
-  export function readdir(path: string): [string[], number];
   export function symlink(target: string, path: string): number;
   export function readlink(path: string): [string, number];
   export function sleep(ms: number): void;
   export const O_RDONLY: number;
   export const O_WRONLY: number;
-  export const O_RDWR: number;
   export const O_CREAT: number;
   export const O_EXCL: number;
-  export const O_TRUNC: number;
 }

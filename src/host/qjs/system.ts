@@ -63,9 +63,8 @@ function exec(argv: string[], input?: string): ExecResult {
   const inPath = tempPath('in');
   const errPath = tempPath('err');
   createFile(inPath, input ?? '');
-  createFile(errPath, '');
   const stdin = openOrThrow(inPath, os.O_RDONLY);
-  const stderr = openOrThrow(errPath, os.O_WRONLY);
+  const stderr = openOrThrow(errPath, os.O_WRONLY | os.O_CREAT | os.O_EXCL);
   const pipe = os.pipe();
   if (pipe === null) throw new HostError('cannot create a pipe');
   const [readEnd, writeEnd] = pipe;

@@ -1,7 +1,8 @@
 # vpn-passthrough: `make` installs what the build and tests need and builds;
 # `make test` runs every test. See README.md.
 
-DEBIAN_PACKAGES := nftables conntrack iproute2 python3 make gcc libc6-dev
+DEBIAN_PACKAGES := nftables conntrack iproute2 python3 make gcc libc6-dev \
+	python3-scapy strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins
 SOURCES := $(shell find src -name '*.ts') tools/build.mjs package.json
 
 .PHONY: all deps test typecheck bench clean
@@ -14,7 +15,7 @@ deps:
 	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-			echo "installing:$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+			echo "installing:$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 		else echo "please install:$$missing"; fi; \
 	fi
 

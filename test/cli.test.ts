@@ -5,8 +5,8 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readlinkSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
-import { canNetns, makeNetns } from './lib/netns.ts';
-import { makeSandbox } from './lib/cli.ts';
+import { canNetns, makeNetns } from '../lab/netns.ts';
+import { makeSandbox } from '../lab/sandbox.ts';
 import { ROOT } from './lib/paths.ts';
 
 const skip = canNetns === true ? false : canNetns;

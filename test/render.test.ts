@@ -9,7 +9,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadConfigText } from '../src/core/load.ts';
 import { renderRuleset, type Facts } from '../src/core/render.ts';
 import { GOLDEN } from './lib/paths.ts';
-import { canNetns, makeNetns } from './lib/netns.ts';
+import { canNetns, makeNetns } from '../lab/netns.ts';
 
 interface Case {
   name: string;

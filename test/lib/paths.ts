@@ -1,8 +1,6 @@
-// Locations of what `make` builds, shared by the tests.
+// Locations the tests share beyond the lab's.
 
-import { fileURLToPath } from 'node:url';
+import { ROOT } from '../../lab/paths.ts';
 
-export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const QJS = `${ROOT}build/qjs`;
-export const BUNDLE = `${ROOT}dist/vpn-passthrough.js`;
+export { BUNDLE, QJS, ROOT } from '../../lab/paths.ts';
 export const GOLDEN = `${ROOT}test/golden`;

@@ -1,0 +1,230 @@
+// strongSwan's charon as an independent IKEv2 peer in a lab namespace. ESP is
+// done in userspace (kernel-libipsec, over a TUN device), so no XFRM or ESP
+// kernel module is needed; kernel-libipsec only does ESP in UDP, which is
+// what NAT-T through the router uses anyway.
+
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { execFile, spawnSync } from 'node:child_process';
+import type { Netns, Result } from './netns.ts';
+import { SERVER } from './topology.ts';
+import { until } from './wait.ts';
+
+const CHARON = '/usr/lib/ipsec/charon';
+const SWANCTL = '/usr/sbin/swanctl';
+const LIBIPSEC = '/usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so';
+
+/** The server's address inside the tunnel (on its loopback), and its subnet. */
+export const SERVER_INNER = '10.99.0.1';
+const SERVER_NET = '10.99.0.0/24';
+/** Clients get virtual IPs from here. */
+const POOL = '10.99.1.0/24';
+const PSK = 'vpn-passthrough-lab';
+
+/** false, or why charon cannot run here (the tests skip, saying so). */
+export const charonMissing: string | false = (() => {
+  if (!existsSync(CHARON)) return `${CHARON} is missing (apt-get install strongswan-charon)`;
+  if (!existsSync(LIBIPSEC)) return 'kernel-libipsec plugin is missing (apt-get install libcharon-extra-plugins)';
+  if (!existsSync(SWANCTL)) return `${SWANCTL} is missing (apt-get install strongswan-swanctl)`;
+  if (!existsSync('/dev/net/tun')) return '/dev/net/tun is missing (kernel-libipsec needs TUN)';
+  return false;
+})();
+
+export interface Charon {
+  ns: Netns;
+  dir: string;
+  /** swanctl against this instance's vici socket; the run is bounded by timeoutMs. */
+  swanctl(args: string[], timeoutMs?: number): Result;
+  /** Brings the client's tunnel up; swanctl gives up after timeoutS. Async, so clients can start at once. */
+  initiate(timeoutS?: number): Promise<Result>;
+  /** Established IKE SAs, as swanctl --list-sas prints them. */
+  sas(): string;
+  /** Whether the daemon answers on its vici socket. */
+  alive(): boolean;
+  /** The daemon's log so far (for assertion messages). */
+  log(): string;
+}
+
+export interface Ipsec {
+  dir: string;
+  server(ns: Netns): Promise<Charon>;
+  client(ns: Netns, i: number): Promise<Charon>;
+  /** The end of every instance's log, for a failure message. */
+  logs(): string;
+  /** Deletes the logs; the processes go with their namespaces (Netns.remove). */
+  remove(): void;
+}
+
+// Small retransmits so a refused IKE gives up in seconds, not minutes. With
+// them any IKE exchange caught by a block would end its SA, so nothing starts
+// one by itself: no DPD, and no MOBIKE (the lab's IPv6 addresses settling
+// would otherwise send address updates).
+function strongswanConf(dir: string): string {
+  return `charon {
+	load_modular = no
+	load = random nonce openssl kdf kernel-libipsec kernel-netlink socket-default vici
+	retransmit_tries = 2
+	retransmit_timeout = 0.5
+	retransmit_base = 1.4
+	plugins {
+		vici {
+			socket = unix://${dir}/charon.vici
+		}
+	}
+	filelog {
+		lab {
+			path = ${dir}/charon.log
+			time_format = %T
+			default = 1
+			ike = 2
+			flush_line = yes
+		}
+	}
+	syslog {
+		daemon {
+			default = -1
+		}
+	}
+}
+swanctl {
+	load = random nonce openssl
+}
+`;
+}
+
+const serverConf = `connections {
+	lab {
+		version = 2
+		mobike = no
+		local_addrs = ${SERVER}
+		pools = lab
+		local {
+			auth = psk
+			id = server.lab
+		}
+		remote {
+			auth = psk
+		}
+		children {
+			lab {
+				local_ts = ${SERVER_NET}
+			}
+		}
+	}
+}
+pools {
+	lab {
+		addrs = ${POOL}
+	}
+}
+secrets {
+	ike-lab {
+		secret = ${PSK}
+	}
+}
+`;
+
+const clientConf = (i: number) => `connections {
+	lab {
+		version = 2
+		mobike = no
+		remote_addrs = ${SERVER}
+		vips = 0.0.0.0
+		local {
+			auth = psk
+			id = client${i}.lab
+		}
+		remote {
+			auth = psk
+			id = server.lab
+		}
+		children {
+			lab {
+				remote_ts = ${SERVER_NET}
+			}
+		}
+	}
+}
+secrets {
+	ike-lab {
+		secret = ${PSK}
+	}
+}
+`;
+
+export function makeIpsec(): Ipsec {
+  const root = mkdtempSync(`${tmpdir()}/vpn-passthrough-ipsec-`);
+  const all: Charon[] = [];
+
+  async function start(ns: Netns, name: string, conf: string): Promise<Charon> {
+    const dir = `${root}/${name}`;
+    mkdirSync(dir);
+    writeFileSync(`${dir}/strongswan.conf`, strongswanConf(dir));
+    writeFileSync(`${dir}/swanctl.conf`, conf);
+    const env = { ...process.env, STRONGSWAN_CONF: `${dir}/strongswan.conf`, SWANCTL_DIR: dir };
+    const uri = ['--uri', `unix://${dir}/charon.vici`];
+    // charon's pid file is fixed at /var/run/charon.pid and a live pid there
+    // (any namespace: pids are shared) stops a second charon, so each one
+    // gets its own /run. `ip netns exec` gives the command a private mount
+    // namespace; the mount and charon must share it, hence one fixed script,
+    // arguments passed as argv. swanctl reaches charon by the vici socket in
+    // dir, which every mount namespace sees.
+    const child = ns.start(['sh', '-c', 'mount -t tmpfs -o size=1m vpt-run /run && exec "$@"', 'sh', CHARON], env);
+    // Drained, or a full pipe would stall charon; the tail tells why it died.
+    let output = '';
+    const keep = (d: Buffer) => void (output = (output + d.toString()).slice(-4000));
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    const log = () => {
+      try {
+        return readFileSync(`${dir}/charon.log`, 'utf8');
+      } catch {
+        return '';
+      }
+    };
+    const swanctl = (args: string[], timeoutMs = 10_000): Result => {
+      const r = spawnSync(SWANCTL, [...args, ...uri], { encoding: 'utf8', env, timeout: timeoutMs });
+      return { status: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? String(r.error ?? '') };
+    };
+    const charon: Charon = {
+      ns,
+      dir,
+      swanctl,
+      initiate: (timeoutS = 5) =>
+        new Promise((resolve) => {
+          const argv = ['--initiate', '--child', 'lab', '--timeout', String(timeoutS), ...uri];
+          execFile(SWANCTL, argv, { encoding: 'utf8', env, timeout: (timeoutS + 2) * 1000 }, (err, stdout, stderr) => {
+            const status = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+            resolve({ status, stdout, stderr: stderr || String(err ?? '') });
+          });
+        }),
+      sas: () => swanctl(['--list-sas', '--noblock']).stdout,
+      alive: () => swanctl(['--stats'], 2000).status === 0,
+      log,
+    };
+    all.push(charon);
+    const ready = await until(() => existsSync(`${dir}/charon.vici`) && charon.alive(), 5000);
+    if (!ready) throw new Error(`${name}: charon did not come up within 5 s\n${output}\n${log()}`);
+    // SWANCTL_DIR: dir/swanctl.conf, and no credentials from /etc/swanctl.
+    const loaded = swanctl(['--load-all', '--noprompt']);
+    if (loaded.status !== 0) throw new Error(`${name}: swanctl --load-all: ${loaded.stdout}${loaded.stderr}\n${log()}`);
+    return charon;
+  }
+
+  return {
+    dir: root,
+    server: (ns) => {
+      // The tunnel's far end: an address inside the server's protected subnet.
+      ns.sh('ip', 'addr', 'add', `${SERVER_INNER}/32`, 'dev', 'lo');
+      return start(ns, 'server', serverConf);
+    },
+    client: (ns, i) => start(ns, `client${i}`, clientConf(i)),
+    logs: () => all.map((c) => `--- ${c.dir}/charon.log (end)\n${c.log().split('\n').slice(-60).join('\n')}`).join('\n'),
+    remove: () => rmSync(root, { recursive: true, force: true }),
+  };
+}
+
+/** One ICMP echo from the client (its virtual IP) to the server's inner address; true if answered within waitS. */
+export function ping(ns: Netns, waitS = 1): boolean {
+  return ns.run(['ping', '-n', '-q', '-c', '1', '-W', String(waitS), SERVER_INNER], { timeout: (waitS + 3) * 1000 }).status === 0;
+}

@@ -19,6 +19,7 @@ function fakeSystem(files: Record<string, string>, answers: Record<string, Answe
       return answer ? answer(argv, input) : { status: 127, stdout: '', stderr: `${argv[0]}: not found` };
     },
     readFile: (path) => files[path] ?? null,
+    readChunks: (path, onChunk) => (path in files ? (onChunk(Buffer.from(files[path])), true) : false),
     writeFile: (path, data) => void (files[path] = data),
     remove: (path) => void delete files[path],
     symlink: (target, path) => (path in files ? false : ((files[path] = target), true)),

@@ -9,7 +9,8 @@ import t from 'tap';
 import { canNetns } from '../lab/netns.ts';
 import { charonMissing, makeIpsec, ping } from '../lab/ipsec.ts';
 import { until } from '../lab/wait.ts';
-import { ROUTER_WAN, clientAddress, makeLab } from '../lab/topology.ts';
+import { ROUTER_WAN, SERVER, clientAddress, makeLab } from '../lab/topology.ts';
+import type { ClientSessions, Session } from '../src/core/sessions.ts';
 
 const skip = canNetns !== true ? canNetns : charonMissing;
 
@@ -58,6 +59,13 @@ t.test('IPsec IKEv2 with NAT-T through the NAT router, charon peers', { skip }, 
     }
     const flows = router.run(['conntrack', '-L', '-p', 'udp', '--dport', '4500']).stdout.trim().split('\n').filter(Boolean);
     t.equal(flows.length, 2, `one NAT-T flow per client in the router:\n${flows.join('\n')}`);
+    // What `vpn-passthrough sessions` shows on the router, under qjs.
+    const sessions = JSON.parse(box.cli(['--json', 'sessions']).stdout);
+    for (const i of [0, 1]) {
+      const mine = sessions.clients.find((c: ClientSessions) => c.client === clientAddress(i));
+      const ports = mine?.sessions.map((s: Session) => `${s.protocol} ${s.server} ${s.flows.map((f) => f.serverPort).join('+')}`);
+      t.same(ports, [`ipsec ${SERVER} 500+4500`], `sessions: client ${i}'s IKE linked with its NAT-T`);
+    }
     for (const i of [0, 1]) t.ok(flows.some((f) => f.includes(`src=${clientAddress(i)} `)), `client ${i}'s flow`);
     for (const [i, c] of lab.clients.entries()) {
       ok(t, await until(() => ping(c, 0.5), 3000, 0), `client ${i} reaches the server inside the tunnel`);

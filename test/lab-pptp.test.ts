@@ -9,7 +9,8 @@ import { spawnSync } from 'node:child_process';
 import t from 'tap';
 import { canNetns } from '../lab/netns.ts';
 import { PEERS, PYTHON } from '../lab/paths.ts';
-import { SERVER, makeLab } from '../lab/topology.ts';
+import { SERVER, clientAddress, makeLab } from '../lab/topology.ts';
+import type { ClientSessions } from '../src/core/sessions.ts';
 import { follow, until } from '../lab/wait.ts';
 
 const hasScapy = spawnSync(PYTHON, ['-c', 'import scapy.layers.pptp']).status === 0;
@@ -45,6 +46,11 @@ t.test('PPTP through the NAT router, several clients to one server', { skip }, a
     const replyKeys = [...gre.matchAll(/srckey=0x1 dstkey=\S+ .* dstkey=(0x[0-9a-f]+)/g)].map((m) => m[1]);
     t.equal(new Set(replyKeys).size, 2, `two GRE entries with distinct translated keys (${replyKeys.join(', ')})`);
     t.ok(status().passed.packets > 0, 'pptp passed counter moved');
+
+    // What `vpn-passthrough sessions` shows on the router, under qjs.
+    const sessions = JSON.parse(box.cli(['--json', 'sessions']).stdout);
+    const seen = sessions.clients.map((c: ClientSessions) => [c.client, c.sessions.map((s) => `${s.protocol} ${s.server} ${s.flows.map((f) => f.transport).join('+')}`)]);
+    t.same(seen, clients.map((_, i) => [clientAddress(i), [`pptp ${SERVER} tcp+gre`]]), 'sessions: each client, its control connection linked with its GRE');
   });
 
   t.test('blocked: a new control connection is refused at once', async (t) => {

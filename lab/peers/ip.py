@@ -39,7 +39,6 @@ def serve(kind):
 
 def client(host, kind, rounds):
     s = socket.socket(socket.AF_INET, socket.SOCK_RAW, PROTOCOLS[kind])
-
     report_errors(s)
     # Holding, a round waits 1 s so a silently dropped flow shows within 2 s.
     wait = 3 if rounds == 1 else 1

@@ -32,7 +32,7 @@ export function readFacts(ctx: Context, load: boolean): SystemFacts {
   }
   const zones = resolveZones(ctx.sys, ctx.paths, config.lanZones);
   const helper = config.protocols.pptp.mode === 'allow' ? preparePptpHelper(ctx.sys, ctx.paths, load) : null;
-  const lanDevices = [...zones.devices, ...config.lanDevices];
+  const lanDevices = [...zones.devices, ...config.lanDevices].filter((d, i, all) => all.indexOf(d) === i);
   notes.push(...zones.notes, ...(helper?.notes ?? []));
   if (lanDevices.length === 0) notes.push('no LAN device is known, so no traffic is matched; check lan_zone or set lan_device');
   const facts = { lanDevices, pptpHelper: helper?.available ?? false, source: ctx.paths.config };

@@ -3,6 +3,9 @@
 import type { Count } from '../core/counters.ts';
 import type { OptionSpec } from '../core/schema.ts';
 import type { Status } from '../app/status.ts';
+import type { Sessions } from '../app/sessions.ts';
+import type { Flow } from '../core/sessions.ts';
+import { PROTOCOLS } from '../core/protocols.ts';
 
 function size(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -15,8 +18,8 @@ function size(bytes: number): string {
   return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
-function count(c: Count): string {
-  return c.packets === 0 ? '-' : `${c.packets} pkts, ${size(c.bytes)}`;
+function count(c: Count | undefined): string {
+  return !c || c.packets === 0 ? '-' : `${c.packets} pkts, ${size(c.bytes)}`;
 }
 
 function table(rows: string[][]): string[] {
@@ -65,4 +68,39 @@ export function formatSchema(sections: Record<string, Record<string, OptionSpec>
     out.push(...table(rows), '');
   }
   return out.join('\n');
+}
+
+function flowText(f: Flow): string {
+  const ids = f.callIds;
+  if (ids) return `gre call-id ${ids.client} -> ${ids.server}${ids.translated === undefined ? '' : ` (as ${ids.translated})`}`;
+  const ports = f.clientPort === undefined ? '' : ` ${f.clientPort} -> ${f.serverPort}`;
+  return `${f.transport}${ports}${f.helper ? ` helper ${f.helper}` : ''}`;
+}
+
+export function formatSessions(s: Sessions): string {
+  const title = (name: string) => PROTOCOLS.find((p) => p.name === name)?.title ?? name;
+  const rows = [['CLIENT', 'PROTOCOL', 'SERVER', 'FLOW', 'STATE', 'SENT', 'RECEIVED', 'EXPIRES']];
+  let sessions = 0;
+  for (const c of s.clients) {
+    for (const [i, session] of c.sessions.entries()) {
+      sessions++;
+      for (const [j, f] of session.flows.entries()) {
+        const state = f.state ?? (f.replied ? 'replied' : 'unreplied');
+        rows.push([
+          i === 0 && j === 0 ? c.client : '',
+          j === 0 ? title(session.protocol) : '',
+          j === 0 ? session.server : '',
+          flowText(f),
+          state,
+          count(f.sent),
+          count(f.received),
+          `${f.timeout} s`,
+        ]);
+      }
+    }
+  }
+  const read = `${s.entries} conntrack entries read from ${s.source}`;
+  if (sessions === 0) return `no VPN sessions (${read})\n`;
+  const summary = `${sessions} session${sessions === 1 ? '' : 's'} from ${s.clients.length} client${s.clients.length === 1 ? '' : 's'} (${read})`;
+  return [...table(rows), '', summary].join('\n') + '\n';
 }

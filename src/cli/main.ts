@@ -5,10 +5,11 @@ import { apply, renderFromSystem, type Rendered } from '../app/apply.ts';
 import { readConfig, type Context } from '../app/context.ts';
 import { setOption, UsageError } from '../app/set.ts';
 import { readStatus } from '../app/status.ts';
+import { readSessions } from '../app/sessions.ts';
 import { ConfigInvalid, formatIssue } from '../core/config.ts';
 import { SECTION_TYPES } from '../core/schema.ts';
 import { LockBusy } from '../host/lock.ts';
-import { formatSchema, formatStatus } from './format.ts';
+import { formatSchema, formatSessions, formatStatus } from './format.ts';
 
 export interface Output {
   stdout(text: string): void;
@@ -23,6 +24,7 @@ VPN passthrough (PPTP, L2TP, IPsec, GRE) for OpenWrt's firewall4.
 
 commands:
   status              modes, table loaded or not, counters, PPTP helper
+  sessions            live VPN sessions per LAN client, from conntrack
   apply               render the table and load it in one transaction
   render              print the nft script that apply would load; changes nothing
   check               validate the config file; changes nothing
@@ -94,6 +96,12 @@ function run(ctx: Context, p: Parsed, out: Output): number {
       expectArgs(p, 0);
       const status = readStatus(ctx);
       print(formatStatus(status), status);
+      return EXIT.ok;
+    }
+    case 'sessions': {
+      expectArgs(p, 0);
+      const sessions = readSessions(ctx);
+      print(formatSessions(sessions), sessions);
       return EXIT.ok;
     }
     case 'render': {

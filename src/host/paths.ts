@@ -13,6 +13,8 @@ export interface Paths {
   modules: string;
   /** `/proc/modules`, absent on kernels without loadable modules. */
   procModules: string;
+  /** This network namespace's conntrack table; absent without CONFIG_NF_CONNTRACK_PROCFS. */
+  conntrack: string;
 }
 
 export function pathsFrom(sys: System): Paths {
@@ -24,5 +26,6 @@ export function pathsFrom(sys: System): Paths {
     nft: env('NFT', 'nft'),
     modules: env('MODULES', '/lib/modules'),
     procModules: env('PROC_MODULES', '/proc/modules'),
+    conntrack: env('CONNTRACK', '/proc/net/nf_conntrack'),
   };
 }

@@ -14,6 +14,8 @@ export interface System {
   /** The whole file, or null when it cannot be read. */
   readFile(path: string): string | null;
   /** Replaces the file atomically (write beside it, then rename). */
+  /** Calls onChunk with successive pieces of the file, never holding all of it; false when it does not exist. */
+  readChunks(path: string, onChunk: (bytes: Uint8Array) => void): boolean;
   writeFile(path: string, data: string): void;
   remove(path: string): void;
   /** Creates a symlink to `target` (atomic, content included); false when `path` exists. */

@@ -21,6 +21,16 @@ export const nodeSystem: System = {
       return null;
     }
   },
+  readChunks(path, onChunk) {
+    let bytes: Buffer;
+    try {
+      bytes = fs.readFileSync(path);
+    } catch {
+      return false;
+    }
+    onChunk(bytes);
+    return true;
+  },
   writeFile(path, data) {
     const tmp = `${path}.vpn-passthrough-new`;
     try {

@@ -5,6 +5,8 @@ declare module 'std' {
   export interface FILE {
     puts(s: string): void;
     readAsString(max?: number): string;
+    /** Bytes read into buffer at position (fread); 0 at the end. */
+    read(buffer: ArrayBuffer, position: number, length: number): number;
     close(): number;
     flush(): void;
   }

@@ -7,18 +7,39 @@ import * as os from 'os';
 import { HostError, type ExecResult, type System } from '../system.ts';
 
 let serial = 0;
+const CHUNK = 64 * 1024;
+
+/** The open file, or null when it does not exist; any other failure throws. */
+function openForReading(path: string): std.FILE | null {
+  const errorObj = { errno: 0 };
+  const f = std.open(path, 'r', errorObj);
+  if (f === null && errorObj.errno !== std.Error.ENOENT) {
+    throw new HostError(`cannot read ${path}: ${std.strerror(errorObj.errno)}`);
+  }
+  return f;
+}
 
 function readAll(path: string): string | null {
   // std.loadFile sizes the file with fseek, which reads /proc files as empty.
-  const errorObj = { errno: 0 };
-  const f = std.open(path, 'r', errorObj);
-  if (f === null) {
-    if (errorObj.errno === std.Error.ENOENT) return null;
-    throw new HostError(`cannot read ${path}: ${std.strerror(errorObj.errno)}`);
-  }
+  const f = openForReading(path);
+  if (f === null) return null;
   const text = f.readAsString();
   f.close();
   return text;
+}
+
+function readChunks(path: string, onChunk: (bytes: Uint8Array) => void): boolean {
+  const f = openForReading(path);
+  if (f === null) return false;
+  // One buffer for every chunk (consumers copy what they keep); FILE.read is
+  // fread, where readAsString would go through fgetc byte by byte.
+  const buffer = new ArrayBuffer(CHUNK);
+  try {
+    for (let n = f.read(buffer, 0, CHUNK); n > 0; n = f.read(buffer, 0, CHUNK)) onChunk(new Uint8Array(buffer, 0, n));
+  } finally {
+    f.close();
+  }
+  return true;
 }
 
 /** Creates a new file (never follows or reuses an existing one) holding `data`. */
@@ -93,6 +114,7 @@ function exec(argv: string[], input?: string): ExecResult {
 export const qjsSystem: System = {
   exec,
   readFile: readAll,
+  readChunks,
   writeFile(path, data) {
     const tmp = `${path}.vpn-passthrough-new`;
     os.remove(tmp);

@@ -1,0 +1,106 @@
+// `sessions` from conntrack text: real tables taken from the lab (two LAN
+// clients, each with PPTP and IPsec NAT-T to one server, in both the /proc
+// and the `conntrack -L` format), pieces cut anywhere, and a large table.
+
+import t from 'tap';
+import { readFileSync } from 'node:fs';
+import { SessionCollector, type ClientSessions } from '../src/core/sessions.ts';
+import { ROOT } from './lib/paths.ts';
+
+const fixture = (name: string) => readFileSync(`${ROOT}test/fixtures/${name}`);
+
+function collect(...chunks: Uint8Array[]) {
+  const c = new SessionCollector();
+  for (const chunk of chunks) c.push(chunk);
+  const clients = c.result();
+  return { clients, rows: c.rows };
+}
+
+/** client -> protocol -> flow kinds, the shape a user reads off the table. */
+function shape(clients: ClientSessions[]) {
+  return clients.map((c) => ({
+    client: c.client,
+    sessions: c.sessions.map((s) => `${s.protocol} ${s.server}: ${s.flows.map((f) => `${f.transport}${f.serverPort ? `/${f.serverPort}` : ''}`).join(' ')}`),
+  }));
+}
+
+const LAB = [
+  { client: '192.168.1.10', sessions: ['pptp 203.0.113.7: tcp/1723 gre', 'ipsec 203.0.113.7: udp/500 udp/4500'] },
+  { client: '192.168.1.11', sessions: ['pptp 203.0.113.7: tcp/1723 gre', 'ipsec 203.0.113.7: udp/500 udp/4500'] },
+];
+
+t.test('the lab table: PPTP control linked with its GRE, IKE with its NAT-T, per client', async (t) => {
+  for (const name of ['conntrack-lab.proc', 'conntrack-lab.list']) {
+    const { clients, rows } = collect(fixture(name));
+    t.same(shape(clients), LAB, name);
+    t.equal(rows, 9, `${name}: every entry counted, VPN or not`);
+  }
+  const [first] = collect(fixture('conntrack-lab.list')).clients;
+  const pptp = first.sessions[0];
+  t.equal(pptp.flows[0].helper, 'pptp', '`conntrack -L` shows the helper on the control connection');
+  t.same(pptp.flows[1].callIds, { client: 1, server: 256, translated: 59526 }, 'Call IDs, with the one the helper translated to');
+  t.equal(pptp.flows[0].publicAddress, '203.0.113.1', 'the address the client was masqueraded to');
+  t.same(pptp.sent, { packets: 13, bytes: 948 }, 'a session sums its flows (conntrack accounting on)');
+  t.equal(pptp.flows[0].state, 'TIME_WAIT');
+});
+
+t.test('lines cut between chunks anywhere give the same sessions', async (t) => {
+  const bytes = fixture('conntrack-lab.proc');
+  const whole = JSON.stringify(collect(bytes));
+  let same = 0;
+  for (let cut = 0; cut <= bytes.length; cut++) {
+    if (JSON.stringify(collect(bytes.subarray(0, cut), bytes.subarray(cut))) === whole) same++;
+  }
+  t.equal(same, bytes.length + 1, 'every cut point');
+  const bytewise = [...bytes].map((b) => Uint8Array.of(b));
+  t.equal(JSON.stringify(collect(...bytewise)), whole, 'one byte at a time');
+  const noFinalNewline = bytes.subarray(0, bytes.length - 1);
+  t.equal(JSON.stringify(collect(noFinalNewline)), whole, 'a last line without its newline');
+});
+
+t.test('an entry the server opened (the helper saw its GRE first) still belongs to the LAN client', async (t) => {
+  const line =
+    'ipv4     2 gre      47 179 timeout=30, stream_timeout=180 src=203.0.113.7 dst=203.0.113.1 srckey=0x100 dstkey=0xe886 packets=2 bytes=80 src=192.168.1.10 dst=203.0.113.7 srckey=0x1 dstkey=0x100 packets=3 bytes=120 [ASSURED] mark=0 zone=0 use=2\n';
+  const [c] = collect(Buffer.from(line)).clients;
+  t.equal(c.client, '192.168.1.10');
+  const flow = c.sessions[0].flows[0];
+  t.same(flow.callIds, { client: 1, server: 256, translated: 59526 });
+  t.same(flow.sent, { packets: 3, bytes: 120 }, 'sent is what the client sent');
+  t.equal(flow.publicAddress, '203.0.113.1');
+});
+
+t.test('plain GRE, raw ESP and IPv6 entries', async (t) => {
+  const text = [
+    'ipv4     2 gre      47 29 timeout=30, stream_timeout=180 src=192.168.1.10 dst=198.51.100.9 srckey=0x0 dstkey=0x0 packets=1 bytes=44 [UNREPLIED] src=198.51.100.9 dst=203.0.113.1 srckey=0x0 dstkey=0x0 packets=0 bytes=0 mark=0 zone=0 use=2',
+    'ipv4     2 unknown  50 599 src=192.168.1.11 dst=198.51.100.9 packets=4 bytes=400 src=198.51.100.9 dst=203.0.113.1 packets=4 bytes=400 [ASSURED] mark=0 zone=0 use=2',
+    'ipv6     10 udp      17 170 src=2001:db8:1::10 dst=2001:db8:ff::7 sport=4500 dport=4500 packets=9 bytes=900 src=2001:db8:ff::7 dst=2001:db8:1::10 sport=4500 dport=4500 packets=9 bytes=900 [ASSURED] mark=0 zone=0 use=2',
+    'ipv4     2 udp      17 20 src=192.168.1.10 dst=9.9.9.9 sport=500 dport=53 src=9.9.9.9 dst=203.0.113.1 sport=53 dport=500 mark=0 zone=0 use=2',
+    '',
+  ].join('\n');
+  const { clients } = collect(Buffer.from(text));
+  t.same(shape(clients), [
+    { client: '192.168.1.10', sessions: ['gre 198.51.100.9: gre'] },
+    { client: '192.168.1.11', sessions: ['ipsec 198.51.100.9: esp'] },
+    { client: '2001:db8:1::10', sessions: ['ipsec 2001:db8:ff::7: udp/4500'] },
+  ], 'DNS from source port 500 is not IKE');
+  t.equal(clients[2].sessions[0].family, 'ipv6');
+  t.equal(clients[0].sessions[0].flows[0].replied, false, 'an unanswered flow says so');
+  t.equal(clients[2].sessions[0].flows[0].publicAddress, undefined, 'IPv6 is routed, not translated');
+});
+
+t.test('a 65,536-entry table, 1,024 of them VPN: every entry counted, only VPN kept', async (t) => {
+  const lines: string[] = [];
+  for (let n = 0; n < 65536; n++) {
+    const client = `192.168.${1 + ((n >> 8) & 15)}.${1 + (n % 254)}`;
+    const server = `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
+    const port = n % 64 === 0 ? 4500 : 443;
+    lines.push(`ipv4     2 udp      17 30 src=${client} dst=${server} sport=4500 dport=${port} packets=1 bytes=100 src=${server} dst=203.0.113.1 sport=${port} dport=4500 packets=1 bytes=100 mark=0 zone=0 use=2`);
+  }
+  const bytes = Buffer.from(lines.join('\n') + '\n');
+  const chunks: Uint8Array[] = [];
+  for (let i = 0; i < bytes.length; i += 65536) chunks.push(bytes.subarray(i, i + 65536));
+  const { clients, rows } = collect(...chunks);
+  t.equal(rows, 65536);
+  t.equal(clients.reduce((n, c) => n + c.sessions.length, 0), 1024, 'one IPsec session per VPN entry');
+  t.ok(clients.every((c) => c.sessions.every((s) => s.protocol === 'ipsec' && s.flows[0].serverPort === 4500)));
+});

@@ -2,7 +2,7 @@
 # `make test` runs every test. See README.md.
 
 DEBIAN_PACKAGES := nftables conntrack iproute2 python3 make gcc libc6-dev \
-	python3-scapy strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins iputils-ping
+	python3-scapy strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins iputils-ping time
 SOURCES := $(shell find src -name '*.ts') tools/build.mjs package.json
 
 .PHONY: all deps test typecheck bench clean

@@ -11,6 +11,7 @@ import { canNetns } from '../lab/netns.ts';
 import { PEERS, PYTHON } from '../lab/paths.ts';
 import { SERVER, clientAddress, makeLab } from '../lab/topology.ts';
 import type { ClientSessions } from '../src/core/sessions.ts';
+import type { Check } from '../src/core/doctor.ts';
 import { follow, until } from '../lab/wait.ts';
 
 const hasScapy = spawnSync(PYTHON, ['-c', 'import scapy.layers.pptp']).status === 0;
@@ -74,5 +75,23 @@ t.test('PPTP through the NAT router, several clients to one server', { skip }, a
     t.equal(box.cli(['set', 'pptp', 'allow']).status, 0);
     t.equal(once(0), 'ok', 'client 0 sets up a new tunnel, same server process');
     t.equal(once(1), 'ok', 'and so does client 1');
+  });
+
+  t.test('doctor on the router: the helper attached, PPTP flagged; the table gone after a flush', async (t) => {
+    const hold = follow(clients[0].start([PYTHON, PEER, 'hold', SERVER, CALL_ID, '30']));
+    t.ok(await until(() => hold.lines.length > 0, 5000), 'a tunnel is up');
+    const doctor = box.cli(['--json', 'doctor']);
+    const verdicts = Object.fromEntries(JSON.parse(doctor.stdout).checks.map((c: Check) => [c.id, c.verdict]));
+    t.match(verdicts, { table: 'ok', 'helper-modules': 'ok', 'helper-attached': 'ok', masquerade: 'ok', 'pptp-in-use': 'warn' });
+    t.equal(doctor.status, 0, 'nothing failed');
+
+    router.sh('nft', 'flush', 'ruleset'); // what `/etc/init.d/firewall stop` leaves
+    const after = box.cli(['--json', 'doctor']);
+    t.equal(after.status, 1, 'doctor exits 1');
+    const table = JSON.parse(after.stdout).checks.find((c: Check) => c.id === 'table');
+    t.equal(table.verdict, 'fail', `says the table is missing: ${table.summary}`);
+    lab.loadFw4();
+    t.equal(box.cli(['apply']).status, 0, 'its fix works');
+    t.equal(box.cli(['doctor']).status, 0);
   });
 });

@@ -42,7 +42,7 @@ export function readStatus(ctx: Context): Status {
   const read = readFacts(ctx, false);
   const cfg = read.config;
   const objects = listTable(ctx.sys, ctx.paths);
-  const counters = readCounters(objects ?? []);
+  const counters = readCounters(objects ?? []).parts;
   const loaded = objects !== null;
   const warnings = read.warnings.slice();
   if (cfg.enabled && !loaded) warnings.push('the table is not loaded: run `vpn-passthrough apply`');

@@ -5,6 +5,7 @@ import type { OptionSpec } from '../core/schema.ts';
 import type { Status } from '../app/status.ts';
 import type { Sessions } from '../app/sessions.ts';
 import type { Flow } from '../core/sessions.ts';
+import type { Check } from '../core/doctor.ts';
 import { PROTOCOLS } from '../core/protocols.ts';
 
 function size(bytes: number): string {
@@ -103,4 +104,16 @@ export function formatSessions(s: Sessions): string {
   if (sessions === 0) return `no VPN sessions (${read})\n`;
   const summary = `${sessions} session${sessions === 1 ? '' : 's'} from ${s.clients.length} client${s.clients.length === 1 ? '' : 's'} (${read})`;
   return [...table(rows), '', summary].join('\n') + '\n';
+}
+
+export function formatDoctor(checks: Check[]): string {
+  const out: string[] = [];
+  for (const c of checks) {
+    out.push(`${c.verdict.toUpperCase().padEnd(5)} ${c.id.padEnd(16)} ${c.summary}`);
+    if (c.fix) out.push(`${''.padEnd(23)}fix: ${c.fix}`);
+  }
+  const count = (v: Check['verdict']) => checks.filter((c) => c.verdict === v).length;
+  const warnings = count('warn');
+  out.push('', `${count('fail')} failed, ${warnings} warning${warnings === 1 ? '' : 's'}, ${count('ok')} ok`);
+  return out.join('\n') + '\n';
 }

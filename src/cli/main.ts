@@ -6,10 +6,11 @@ import { readConfig, type Context } from '../app/context.ts';
 import { setOption, UsageError } from '../app/set.ts';
 import { readStatus } from '../app/status.ts';
 import { readSessions } from '../app/sessions.ts';
+import { runDoctor } from '../app/doctor.ts';
 import { ConfigInvalid, formatIssue } from '../core/config.ts';
 import { SECTION_TYPES } from '../core/schema.ts';
 import { LockBusy } from '../host/lock.ts';
-import { formatSchema, formatSessions, formatStatus } from './format.ts';
+import { formatDoctor, formatSchema, formatSessions, formatStatus } from './format.ts';
 
 export interface Output {
   stdout(text: string): void;
@@ -25,6 +26,8 @@ VPN passthrough (PPTP, L2TP, IPsec, GRE) for OpenWrt's firewall4.
 commands:
   status              modes, table loaded or not, counters, PPTP helper
   sessions            live VPN sessions per LAN client, from conntrack
+  doctor              checks why a VPN might fail, each with its fix;
+                      exit 1 when a check fails
   apply               render the table and load it in one transaction
   render              print the nft script that apply would load; changes nothing
   check               validate the config file; changes nothing
@@ -103,6 +106,12 @@ function run(ctx: Context, p: Parsed, out: Output): number {
       const sessions = readSessions(ctx);
       print(formatSessions(sessions), sessions);
       return EXIT.ok;
+    }
+    case 'doctor': {
+      expectArgs(p, 0);
+      const report = runDoctor(ctx);
+      print(formatDoctor(report.checks), report);
+      return report.checks.some((c) => c.verdict === 'fail') ? EXIT.failed : EXIT.ok;
     }
     case 'render': {
       expectArgs(p, 0);

@@ -13,19 +13,28 @@ interface NftCounter {
   counter?: { name?: string; packets?: number; bytes?: number };
 }
 
-export function readCounters(objects: unknown[]): PartCounters {
+/** Counts the packets our prerouting/output rules hand to the PPTP helper. */
+export const HELPER_COUNTER = 'pptp_helper';
+
+export interface Counters {
+  parts: PartCounters;
+  /** null when the table has no helper rule (PPTP blocked or no helper in the kernel). */
+  helper: Count | null;
+}
+
+export function readCounters(objects: unknown[]): Counters {
   const byName = new Map<string, Count>();
   for (const item of objects as NftCounter[]) {
     const c = item && item.counter;
     if (c && typeof c.name === 'string') byName.set(c.name, { packets: c.packets ?? 0, bytes: c.bytes ?? 0 });
   }
   const zero = { packets: 0, bytes: 0 };
-  const out = {} as PartCounters;
+  const parts = {} as PartCounters;
   for (const part of PARTS) {
-    out[part.name] = {
+    parts[part.name] = {
       passed: byName.get(`${part.name}_passed`) ?? zero,
       blocked: byName.get(`${part.name}_blocked`) ?? zero,
     };
   }
-  return out;
+  return { parts, helper: byName.get(HELPER_COUNTER) ?? null };
 }

@@ -3,6 +3,7 @@
 
 import type { Address } from './address.ts';
 import type { Config, Mode, ProtocolConfig } from './config.ts';
+import { HELPER_COUNTER } from './counters.ts';
 import { PARTS, PPTP_HELPER, PROTOCOLS, partsOf, type Part } from './protocols.ts';
 
 export const TABLE = 'vpn_passthrough';
@@ -197,12 +198,16 @@ function renderDispatch(): string[] {
 
 function renderHelper(config: Config, facts: Facts): string[] {
   if (config.protocols.pptp.mode !== 'allow' || !facts.pptpHelper) return [];
-  const assign = `meta nfproto ipv4 tcp dport ${PPTP_HELPER.port} ct helper set "${PPTP_HELPER.name}"`;
+  const assign = `meta nfproto ipv4 tcp dport ${PPTP_HELPER.port} counter name "${HELPER_COUNTER}" ct helper set "${PPTP_HELPER.name}"`;
   return [
     `${T}# Call-ID translation, so that several LAN clients can reach one PPTP server.`,
     `${T}ct helper ${PPTP_HELPER.name} {`,
     `${T}${T}type "${PPTP_HELPER.type}" protocol ${PPTP_HELPER.l4proto}`,
     `${T}${T}l3proto ip`,
+    `${T}}`,
+    '',
+    `${T}counter ${HELPER_COUNTER} {`,
+    `${T}${T}comment "PPTP control packets handed to the helper"`,
     `${T}}`,
     '',
     ...chain('prerouting', [

@@ -15,6 +15,9 @@ export interface Paths {
   procModules: string;
   /** This network namespace's conntrack table; absent without CONFIG_NF_CONNTRACK_PROCFS. */
   conntrack: string;
+  /** '1' when conntrack counts packets and bytes. */
+  conntrackAccounting: string;
+  firewallConfig: string;
 }
 
 export function pathsFrom(sys: System): Paths {
@@ -27,5 +30,7 @@ export function pathsFrom(sys: System): Paths {
     modules: env('MODULES', '/lib/modules'),
     procModules: env('PROC_MODULES', '/proc/modules'),
     conntrack: env('CONNTRACK', '/proc/net/nf_conntrack'),
+    conntrackAccounting: env('CONNTRACK_ACCT', '/proc/sys/net/netfilter/nf_conntrack_acct'),
+    firewallConfig: env('FIREWALL_CONFIG', '/etc/config/firewall'),
   };
 }

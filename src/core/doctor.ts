@@ -1,0 +1,205 @@
+// `doctor`: why a VPN through this router might fail, each finding with a
+// verdict and the fix. Pure judgement over facts the host gathered; every
+// check says what it saw, so a wrong verdict can be traced to its input.
+
+import type { Mode } from './config.ts';
+import type { Count } from './counters.ts';
+import { PPTP_HELPER, PROTOCOLS } from './protocols.ts';
+import type { ClientSessions, Session } from './sessions.ts';
+
+export type Verdict = 'ok' | 'info' | 'warn' | 'fail';
+
+export interface Check {
+  id: string;
+  verdict: Verdict;
+  /** What was found, in one sentence. */
+  summary: string;
+  fix?: string;
+}
+
+export interface DoctorFacts {
+  enabled: boolean;
+  tableLoaded: boolean;
+  pptpMode: Mode;
+  lanDevices: string[];
+  /** null when PPTP is blocked (no helper needed). */
+  helper: { available: boolean; modules: { name: string; state: string }[] } | null;
+  /** Packets our rules handed to the helper; null without the rule. */
+  helperCount: Count | null;
+  /** PPTP control connections whose conntrack entry names the helper; null where conntrack -L is unavailable. */
+  controlsWithHelper: number | null;
+  /** firewall4 zones that masquerade; null when firewall4's state is unknown. */
+  masqueradeZones: string[] | null;
+  flowOffloading: boolean | null;
+  accounting: boolean | null;
+  /** null when conntrack could not be read at all. */
+  sessions: ClientSessions[] | null;
+}
+
+const NATT_FIX =
+  'make the clients use NAT-T (UDP 4500): strongSwan `encap = yes`, Windows registry AssumeUDPEncapsulationContextOnSendRule = 2, or your client\'s "force UDP encapsulation"';
+
+function all(facts: DoctorFacts): Session[] {
+  return (facts.sessions ?? []).flatMap((c) => c.sessions);
+}
+
+function list(items: string[]): string {
+  return items.length <= 3 ? items.join(', ') : `${items.slice(0, 3).join(', ')} and ${items.length - 3} more`;
+}
+
+function table(f: DoctorFacts): Check {
+  const id = 'table';
+  if (f.enabled && f.tableLoaded) return { id, verdict: 'ok', summary: 'table inet vpn_passthrough is loaded' };
+  if (f.enabled) {
+    return {
+      id,
+      verdict: 'fail',
+      summary: 'table inet vpn_passthrough is missing (a firewall stop or flush removes every table), so firewall4 alone decides',
+      fix: 'vpn-passthrough apply, or /etc/init.d/firewall restart (its include applies the table)',
+    };
+  }
+  if (f.tableLoaded) return { id, verdict: 'warn', summary: 'disabled, yet the table is still loaded', fix: 'vpn-passthrough apply' };
+  return { id, verdict: 'info', summary: "disabled (option enabled '0'): firewall4 alone decides" };
+}
+
+function lan(f: DoctorFacts): Check {
+  if (f.lanDevices.length > 0) return { id: 'lan', verdict: 'ok', summary: `LAN devices: ${f.lanDevices.join(' ')}` };
+  return {
+    id: 'lan',
+    verdict: 'fail',
+    summary: 'no LAN device is known, so no VPN traffic is matched',
+    fix: "name firewall zones in list lan_zone, or devices in list lan_device (vpn-passthrough set lan_device br-lan)",
+  };
+}
+
+function helperModules(f: DoctorFacts): Check {
+  const id = 'helper-modules';
+  if (f.helper === null) return { id, verdict: 'info', summary: 'PPTP is blocked: the PPTP helper is not needed' };
+  const modules = f.helper.modules.map((m) => `${m.name} ${m.state}`).join(', ');
+  if (f.helper.available) return { id, verdict: 'ok', summary: `the kernel has the PPTP helper (${modules})` };
+  return {
+    id,
+    verdict: 'fail',
+    summary: `the kernel has no PPTP helper (${modules}): only one LAN client at a time can reach a given PPTP server`,
+    fix: `opkg install ${PPTP_HELPER.openwrtPackage} (or apk add), then vpn-passthrough apply`,
+  };
+}
+
+function helperAttached(f: DoctorFacts): Check | null {
+  if (f.pptpMode !== 'allow' || !f.helper?.available || !f.tableLoaded) return null;
+  const id = 'helper-attached';
+  const controls = all(f).filter((s) => s.protocol === 'pptp').flatMap((s) => s.flows.filter((x) => x.transport === 'tcp'));
+  const handed = `${f.helperCount?.packets ?? 0} control packets handed to it so far`;
+  if (f.helperCount === null) {
+    return { id, verdict: 'fail', summary: 'the table has no helper rule although PPTP is allowed', fix: 'vpn-passthrough apply' };
+  }
+  if (controls.length === 0) return { id, verdict: 'info', summary: `no PPTP connection right now; ${handed}` };
+  if (f.controlsWithHelper !== null && f.controlsWithHelper < controls.length) {
+    return {
+      id,
+      verdict: 'fail',
+      summary: `${controls.length - f.controlsWithHelper} of ${controls.length} PPTP control connections have no helper (opened before the table was loaded?); ${handed}`,
+      fix: 'reconnect those PPTP clients, or clear their entries: conntrack -D -p tcp --dport 1723',
+    };
+  }
+  // Without conntrack -L the helper is not visible; the rule's counter is the
+  // hint, though it restarts at every apply.
+  if (f.controlsWithHelper === null && f.helperCount.packets === 0) {
+    return {
+      id,
+      verdict: 'warn',
+      summary: `${controls.length} PPTP control connections, but no packet has reached our helper rule since the table was loaded`,
+      fix: 'check that the clients come in through the LAN devices (vpn-passthrough status); install conntrack to see helper=pptp per connection',
+    };
+  }
+  const shown = f.controlsWithHelper === null ? '' : ', conntrack shows helper=pptp on each';
+  return { id, verdict: 'ok', summary: `${controls.length} PPTP control connections${shown}; ${handed}` };
+}
+
+function masquerade(f: DoctorFacts): Check {
+  const id = 'masquerade';
+  if (f.masqueradeZones === null) return { id, verdict: 'info', summary: "firewall4's state is unknown, so masquerading was not checked" };
+  if (f.masqueradeZones.length > 0) return { id, verdict: 'ok', summary: `zone ${f.masqueradeZones.join(', ')} masquerades (NAT)` };
+  return {
+    id,
+    verdict: 'warn',
+    summary: 'no firewall zone masquerades: LAN clients leave with their own addresses, so the NAT helpers have nothing to translate',
+    fix: "if this router is the NAT gateway, set option masq '1' on the wan zone in /etc/config/firewall",
+  };
+}
+
+function offloading(f: DoctorFacts): Check {
+  const id = 'flow-offloading';
+  if (f.flowOffloading === null) return { id, verdict: 'info', summary: 'flow offloading could not be read' };
+  if (!f.flowOffloading) return { id, verdict: 'ok', summary: 'flow offloading is off: every packet meets the table, so a block cuts live tunnels at once' };
+  return {
+    id,
+    verdict: 'warn',
+    summary:
+      'flow offloading is on: established UDP flows (IKE, NAT-T, L2TP) skip the forward hook, so a block reaches them only when their entries expire; PPTP (helper), GRE and ESP are never offloaded',
+    fix: "after a block, clear live flows (conntrack -D -p udp --dport 4500), or set option flow_offloading '0' in /etc/config/firewall",
+  };
+}
+
+function rawEsp(f: DoctorFacts): Check[] {
+  const ipsec = all(f).filter((s) => s.protocol === 'ipsec');
+  if (ipsec.length === 0) return [];
+  const raw = ipsec.filter((s) => s.flows.some((x) => x.part === 'esp' || x.part === 'ah'));
+  const out: Check[] = [];
+  const servers = [...new Set(raw.map((s) => s.server))];
+  for (const server of servers) {
+    const clients = [...new Set(ipsec.filter((s) => s.server === server).map((s) => s.client))];
+    if (clients.length < 2) continue;
+    out.push({
+      id: 'esp-clash',
+      verdict: 'fail',
+      summary: `${list(clients)} all run IPsec to ${server} with raw ESP in use: NAT can carry raw ESP to one server for one LAN client only`,
+      fix: NATT_FIX,
+    });
+  }
+  if (raw.length > 0) {
+    out.push({
+      id: 'natt',
+      verdict: 'warn',
+      summary: `raw ESP through NAT: ${list(raw.map((s) => `${s.client} -> ${s.server}`))}; works for one client per server at most`,
+      fix: NATT_FIX,
+    });
+  } else {
+    out.push({ id: 'natt', verdict: 'ok', summary: `${ipsec.length} IPsec sessions, all using NAT-T or IKE only` });
+  }
+  return out;
+}
+
+function pptpInUse(f: DoctorFacts): Check | null {
+  const insecure = PROTOCOLS.find((p) => p.name === 'pptp')!.insecure!;
+  const users = [...new Set(all(f).filter((s) => s.protocol === 'pptp').map((s) => s.client))];
+  if (users.length > 0) {
+    return { id: 'pptp-in-use', verdict: 'warn', summary: `PPTP in use by ${list(users)}: ${insecure}`, fix: 'move these VPNs to IKEv2 (IPsec) or WireGuard' };
+  }
+  if (f.pptpMode === 'allow') return { id: 'pptp-in-use', verdict: 'info', summary: `PPTP is allowed but not in use: ${insecure}` };
+  return null;
+}
+
+function conntrack(f: DoctorFacts): Check | null {
+  if (f.sessions === null) {
+    return { id: 'conntrack', verdict: 'warn', summary: 'the conntrack table could not be read, so live sessions were not checked', fix: 'install conntrack, or run as root' };
+  }
+  if (f.accounting === false) {
+    return {
+      id: 'accounting',
+      verdict: 'info',
+      summary: 'conntrack accounting is off: sessions show no packet or byte counts',
+      fix: 'sysctl -w net.netfilter.nf_conntrack_acct=1 (persist in /etc/sysctl.d)',
+    };
+  }
+  return null;
+}
+
+export function diagnose(f: DoctorFacts): Check[] {
+  const checks: (Check | null)[] = [table(f), f.enabled ? lan(f) : null];
+  if (f.enabled) {
+    checks.push(helperModules(f), helperAttached(f), masquerade(f), offloading(f), ...rawEsp(f), pptpInUse(f));
+  }
+  checks.push(conntrack(f));
+  return checks.filter((c): c is Check => c !== null);
+}

@@ -1,0 +1,96 @@
+// doctor's judgements: each finding a router admin can act on, from the
+// sessions of a real lab table (two clients with PPTP and IPsec NAT-T) and
+// the facts around it, changed one at a time.
+
+import t from 'tap';
+import { readFileSync } from 'node:fs';
+import { diagnose, type Check, type DoctorFacts } from '../src/core/doctor.ts';
+import { SessionCollector } from '../src/core/sessions.ts';
+import { ROOT } from './lib/paths.ts';
+
+function sessionsOf(text: string | Buffer) {
+  const c = new SessionCollector();
+  c.push(typeof text === 'string' ? Buffer.from(text) : text);
+  return c.result();
+}
+
+const lab = sessionsOf(readFileSync(`${ROOT}test/fixtures/conntrack-lab.list`));
+
+const healthy: DoctorFacts = {
+  enabled: true,
+  tableLoaded: true,
+  pptpMode: 'allow',
+  lanDevices: ['br-lan'],
+  helper: { available: true, modules: [{ name: 'nf_conntrack_pptp', state: 'loaded' }] },
+  helperCount: { packets: 16, bytes: 1496 },
+  controlsWithHelper: 2,
+  masqueradeZones: ['wan'],
+  flowOffloading: false,
+  accounting: true,
+  sessions: lab,
+};
+
+const verdicts = (checks: Check[]) => Object.fromEntries(checks.map((c) => [c.id, c.verdict]));
+const find = (checks: Check[], id: string) => checks.find((c) => c.id === id)!;
+
+t.test('a healthy router with the lab sessions', async (t) => {
+  const checks = diagnose(healthy);
+  t.same(verdicts(checks), {
+    table: 'ok',
+    lan: 'ok',
+    'helper-modules': 'ok',
+    'helper-attached': 'ok',
+    masquerade: 'ok',
+    'flow-offloading': 'ok',
+    natt: 'ok',
+    'pptp-in-use': 'warn',
+  });
+  t.match(find(checks, 'pptp-in-use').summary, /192\.168\.1\.10, 192\.168\.1\.11/, 'names the PPTP users');
+  t.ok(checks.filter((c) => c.verdict !== 'ok').every((c) => c.fix), 'every finding that is not ok has a fix');
+});
+
+t.test('each fault is found and explained', async (t) => {
+  const cases: [string, Partial<DoctorFacts>, string, RegExp][] = [
+    ['table missing after a firewall stop', { tableLoaded: false, helperCount: null }, 'table', /apply/],
+    ['no PPTP helper in the kernel', { helper: { available: false, modules: [{ name: 'nf_conntrack_pptp', state: 'missing' }] } }, 'helper-modules', /kmod-nf-nathelper-extra/],
+    ['control connections without the helper', { controlsWithHelper: 1 }, 'helper-attached', /conntrack -D -p tcp --dport 1723/],
+    ['no LAN device', { lanDevices: [] }, 'lan', /lan_zone|lan_device/],
+  ];
+  for (const [what, change, id, fix] of cases) {
+    const check = find(diagnose({ ...healthy, ...change }), id);
+    t.equal(check.verdict, 'fail', what);
+    t.match(check.fix, fix, `${what}: the fix`);
+  }
+  const warnings: [string, Partial<DoctorFacts>, string, RegExp][] = [
+    ['flow offloading on', { flowOffloading: true }, 'flow-offloading', /flow_offloading '0'|conntrack -D/],
+    ['no zone masquerades', { masqueradeZones: [] }, 'masquerade', /masq '1'/],
+    ['helper rule not hit, helpers not visible', { helperCount: { packets: 0, bytes: 0 }, controlsWithHelper: null }, 'helper-attached', /LAN devices/],
+  ];
+  for (const [what, change, id, fix] of warnings) {
+    const check = find(diagnose({ ...healthy, ...change }), id);
+    t.equal(check.verdict, 'warn', what);
+    t.match(check.fix, fix, `${what}: the fix`);
+  }
+  t.equal(find(diagnose({ ...healthy, accounting: false }), 'accounting').verdict, 'info', 'accounting off is only a note');
+  t.equal(find(diagnose({ ...healthy, sessions: null }), 'conntrack').verdict, 'warn', 'an unreadable conntrack table is said, not hidden');
+});
+
+t.test('raw ESP: one client works, two clients to one server clash', async (t) => {
+  const esp = (client: string) =>
+    `ipv4     2 unknown  50 599 src=${client} dst=198.51.100.9 packets=4 bytes=400 src=198.51.100.9 dst=203.0.113.1 packets=4 bytes=400 [ASSURED] mark=0 zone=0 use=2`;
+  const ike = (client: string) =>
+    `ipv4     2 udp      17 170 src=${client} dst=198.51.100.9 sport=500 dport=500 packets=2 bytes=900 src=198.51.100.9 dst=203.0.113.1 sport=500 dport=500 packets=2 bytes=600 [ASSURED] mark=0 zone=0 use=2`;
+  const one = diagnose({ ...healthy, sessions: sessionsOf(`${ike('192.168.1.10')}\n${esp('192.168.1.10')}\n`) });
+  t.equal(find(one, 'natt').verdict, 'warn', 'raw ESP through NAT is a warning');
+  t.notOk(one.some((c) => c.id === 'esp-clash'), 'one client is no clash');
+  // The second client's ESP never gets an entry (the kernel cannot insert it): its IKE shows it.
+  const two = diagnose({ ...healthy, sessions: sessionsOf(`${ike('192.168.1.10')}\n${esp('192.168.1.10')}\n${ike('192.168.1.11')}\n`) });
+  const clash = find(two, 'esp-clash');
+  t.equal(clash.verdict, 'fail');
+  t.match(clash.summary, /192\.168\.1\.10, 192\.168\.1\.11.*198\.51\.100\.9/);
+  t.match(clash.fix, /NAT-T/);
+});
+
+t.test('disabled: only says so', async (t) => {
+  t.same(verdicts(diagnose({ ...healthy, enabled: false, tableLoaded: false })), { table: 'info' });
+});

@@ -5,7 +5,7 @@ DEBIAN_PACKAGES := nftables conntrack iproute2 python3 make gcc libc6-dev \
 	python3-scapy strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins iputils-ping time
 SOURCES := $(shell find src -name '*.ts') tools/build.mjs package.json
 
-.PHONY: all deps test typecheck bench clean
+.PHONY: all deps test typecheck bench lab clean
 
 all: deps node_modules/.installed build/qjs dist/vpn-passthrough.js
 
@@ -39,6 +39,13 @@ test: all typecheck
 
 bench: all
 	node bench/apply.mjs
+	node bench/sessions.mjs
+
+# The lab as a demo (root): two clients bring up PPTP and IPsec through the
+# router, sessions and status are shown, IPsec is blocked and allowed again.
+lab: all
+	npx esbuild lab/demo.ts --bundle --platform=node --format=esm --log-level=warning --outfile=build/lab.mjs
+	node build/lab.mjs
 
 clean:
 	rm -rf dist build .tap

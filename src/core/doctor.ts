@@ -89,7 +89,7 @@ function helperAttached(f: DoctorFacts): Check | null {
   if (f.pptpMode !== 'allow' || !f.helper?.available || !f.tableLoaded) return null;
   const id = 'helper-attached';
   const controls = all(f).filter((s) => s.protocol === 'pptp').flatMap((s) => s.flows.filter((x) => x.transport === 'tcp'));
-  const handed = `${f.helperCount?.packets ?? 0} control packets handed to it so far`;
+  const handed = `${f.helperCount?.packets ?? 0} control packets handed to it since the table was loaded`;
   if (f.helperCount === null) {
     return { id, verdict: 'fail', summary: 'the table has no helper rule although PPTP is allowed', fix: 'vpn-passthrough apply' };
   }

@@ -40,14 +40,14 @@ t.test('L2TP, ESP and plain GRE through the NAT router', { skip }, async (t) => 
   };
   t.ok(await until(ready, 5000), 'the servers listen');
 
-  /** A held flow stops within 2 s of a block, refused by the router. */
-  async function blockWhileUp(t: Test, kind: string, what: string) {
-    const { lines } = follow(clients[0].start([PYTHON, IP, 'hold', SERVER, kind, '100']));
+  /** A held flow (peer argv) stops within 2 s of a block, refused by the router. */
+  async function blockWhileUp(t: Test, peer: string[], what: string, refused: string) {
+    const { lines } = follow(clients[0].start([PYTHON, ...peer]));
     t.ok(await until(() => lines.length > 0, 5000), 'the flow came up');
-    t.equal(lines[0], 'ok', 'it is echoed');
+    t.equal(lines[0], 'ok', 'it is answered');
     t.equal(set(what, 'block'), 0);
     t.ok(await until(() => lines.some((l) => l !== 'ok'), 2000), 'it stopped within 2 s of the block');
-    t.equal(lines.at(-1), 'refused', 'refused by the router');
+    t.equal(lines.at(-1), refused, 'refused by the router');
   }
 
   t.test('L2TP control', async (t) => {
@@ -61,6 +61,8 @@ t.test('L2TP, ESP and plain GRE through the NAT router', { skip }, async (t) => 
     t.equal(set('l2tp', 'allow'), 0);
     t.equal(l2tp(0), 'ok', 'allowed again, it works again');
     t.equal(l2tp(1), 'ok', 'for both clients');
+    await blockWhileUp(t, [L2TP, 'hold', SERVER, '100'], 'l2tp', 'EHOSTUNREACH');
+    t.equal(set('l2tp', 'allow'), 0);
   });
 
   t.test('raw ESP', async (t) => {
@@ -71,7 +73,7 @@ t.test('L2TP, ESP and plain GRE through the NAT router', { skip }, async (t) => 
     t.ok(part('esp').blocked.packets > 0, 'esp blocked counter moved');
     t.equal(set('ipsec.esp', 'allow'), 0);
     t.equal(ip(0, 'esp'), 'ok', 'allowed again, it works again');
-    await blockWhileUp(t, 'esp', 'ipsec.esp');
+    await blockWhileUp(t, [IP, 'hold', SERVER, 'esp', '100'], 'ipsec.esp', 'refused');
     t.equal(set('ipsec.esp', 'allow'), 0);
     t.equal(ip(0, 'esp'), 'ok', 'allowed again after that, it works again');
   });
@@ -95,6 +97,6 @@ t.test('L2TP, ESP and plain GRE through the NAT router', { skip }, async (t) => 
     t.equal(set('gre', 'allow'), 0);
     router.sh('conntrack', '-D', '-p', 'gre'); // client 1's entry, for the same reason
     t.equal(ip(0, 'gre'), 'ok', 'allowed again, it works again');
-    await blockWhileUp(t, 'gre', 'gre');
+    await blockWhileUp(t, [IP, 'hold', SERVER, 'gre', '100'], 'gre', 'refused');
   });
 });

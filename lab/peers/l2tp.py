@@ -4,11 +4,13 @@
 to the tunnel the request assigned. `once HOST` sends a request from a
 connected UDP socket and prints `ok` for the reply, `timeout`, or the errno
 name of the error the kernel reported from an ICMP message (a router's
-admin-prohibited arrives as EHOSTUNREACH at once, not as a timeout)."""
+admin-prohibited arrives as EHOSTUNREACH at once, not as a timeout).
+`hold HOST ROUNDS` repeats that on the same socket until an error."""
 import errno
 import socket
 import struct
 import sys
+import time
 
 from scapy.layers.l2tp import L2TP
 
@@ -55,23 +57,30 @@ def serve():
             next_tunnel += 1
 
 
-def once(host):
+def client(host, rounds):
+    """One SCCRQ per round on one socket (one conntrack entry), 0.1 s apart;
+    a round waits 1 s when holding, so a silent drop shows within 2 s."""
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.settimeout(3)
+    s.settimeout(3 if rounds == 1 else 1)
     # Connected, so the kernel reports ICMP errors about our datagrams to recv.
     s.connect((host, 1701))
-    try:
-        s.send(control(0, SCCRQ, 7))
-        header, avps = parse(s.recv(4096))
-        ok = header.tunnel_id == 7 and avps.get(0) == struct.pack("!H", SCCRP)
-        print("ok" if ok else "unexpected reply", flush=True)
-    except socket.timeout:
-        print("timeout", flush=True)
-    except OSError as e:
-        print(errno.errorcode.get(e.errno, type(e).__name__), flush=True)
+    for n in range(rounds):
+        try:
+            s.send(control(0, SCCRQ, 7))
+            header, avps = parse(s.recv(4096))
+            ok = header.tunnel_id == 7 and avps.get(0) == struct.pack("!H", SCCRP)
+            print("ok" if ok else "unexpected reply", flush=True)
+            if not ok:
+                return
+        except socket.timeout:
+            return print("timeout", flush=True)
+        except OSError as e:
+            return print(errno.errorcode.get(e.errno, type(e).__name__), flush=True)
+        if n + 1 < rounds:
+            time.sleep(0.1)
 
 
 if sys.argv[1] == "serve":
     serve()
 else:
-    once(sys.argv[2])
+    client(sys.argv[2], 1 if sys.argv[1] == "once" else int(sys.argv[3]))

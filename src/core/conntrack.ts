@@ -36,66 +36,63 @@ export interface Entry {
   age?: number;
 }
 
-/** The value after ` key=` between from and to, or undefined. */
-function valueOf(line: string, key: string, from: number, to: number): string | undefined {
-  const at = line.indexOf(key, from);
-  if (at < 0 || at >= to) return undefined;
-  const start = at + key.length;
-  const end = line.indexOf(' ', start);
-  return line.slice(start, end < 0 || end > to ? to : end);
-}
+// One entry: the head ("ipv4 2 tcp 6 431999 ESTABLISHED", GRE adds its
+// timeouts), then the original and the reply tuple. One regular expression:
+// under QuickJS it is several times faster than taking the line apart with
+// string calls.
+const TUPLE = 'src=(\\S+) dst=(\\S+) (?:sport=(\\d+) dport=(\\d+) |srckey=0x([0-9a-f]+) dstkey=0x([0-9a-f]+) )?(?:packets=(\\d+) bytes=(\\d+) )?';
+const LINE = new RegExp(
+  `^(?:(ipv[46]) +\\d+ +)?\\S+ +(\\d+) +(\\d+) (?:([A-Z_]+) )?(?:timeout=\\d+, stream_timeout=\\d+ )?${TUPLE}(?:zone-orig=\\d+ )?(\\[UNREPLIED\\] )?${TUPLE}`,
+);
+const TUPLE_GROUPS = 8;
 
-function numberOf(line: string, key: string, from: number, to: number, radix = 10): number | undefined {
-  const v = valueOf(line, key, from, to);
-  return v === undefined ? undefined : parseInt(v, radix);
-}
-
-function tuple(line: string, from: number, to: number): Tuple {
-  const t: Tuple = { src: valueOf(line, 'src=', from, to) ?? '', dst: valueOf(line, ' dst=', from, to) ?? '' };
-  const sport = numberOf(line, ' sport=', from, to);
-  if (sport !== undefined) {
-    t.sport = sport;
-    t.dport = numberOf(line, ' dport=', from, to);
+function tuple(m: RegExpExecArray, at: number): Tuple {
+  const t: Tuple = { src: m[at], dst: m[at + 1] };
+  if (m[at + 2] !== undefined) {
+    t.sport = +m[at + 2];
+    t.dport = +m[at + 3];
   }
-  const srckey = numberOf(line, ' srckey=0x', from, to, 16);
-  if (srckey !== undefined) {
-    t.srckey = srckey;
-    t.dstkey = numberOf(line, ' dstkey=0x', from, to, 16);
+  if (m[at + 4] !== undefined) {
+    t.srckey = parseInt(m[at + 4], 16);
+    t.dstkey = parseInt(m[at + 5], 16);
   }
-  const packets = numberOf(line, ' packets=', from, to);
-  if (packets !== undefined) {
-    t.packets = packets;
-    t.bytes = numberOf(line, ' bytes=', from, to);
+  if (m[at + 6] !== undefined) {
+    t.packets = +m[at + 6];
+    t.bytes = +m[at + 7];
   }
   return t;
 }
 
+/** The value of ` key=` after pos, or undefined. */
+function after(line: string, key: string, pos: number): string | undefined {
+  const at = line.indexOf(key, pos);
+  if (at < 0) return undefined;
+  const end = line.indexOf(' ', at + key.length);
+  return line.slice(at + key.length, end < 0 ? line.length : end);
+}
+
 /** One entry, or null for a line it cannot read. */
 export function parseEntry(line: string): Entry | null {
-  const first = line.indexOf('src=');
-  const second = line.indexOf(' src=', first);
-  if (first < 0 || second < 0) return null;
-  const head = line.slice(0, first).split(' ').filter((w) => w !== '');
-  const l3 = head[0] === 'ipv4' || head[0] === 'ipv6' ? head[0] : undefined;
-  const [, protonum, timeout, state] = l3 ? head.slice(2) : head;
-  const reply = tuple(line, second, line.length);
+  const m = LINE.exec(line);
+  if (m === null) return null;
+  const original = tuple(m, 5);
+  const rest = m[0].length;
   const entry: Entry = {
-    family: 'ipv4',
-    protonum: +protonum,
-    timeout: +timeout,
-    original: tuple(line, first, second),
-    reply,
-    assured: line.indexOf(' [ASSURED]', second) >= 0,
-    unreplied: line.indexOf(' [UNREPLIED]', first) >= 0,
+    // `conntrack -L` leaves out the family; an IPv6 address has colons.
+    family: m[1] === 'ipv6' || (m[1] === undefined && original.src.indexOf(':') >= 0) ? 'ipv6' : 'ipv4',
+    protonum: +m[2],
+    timeout: +m[3],
+    original,
+    reply: tuple(m, 6 + TUPLE_GROUPS),
+    assured: line.indexOf('[ASSURED]', rest) >= 0,
+    unreplied: m[5 + TUPLE_GROUPS] !== undefined,
   };
-  // `conntrack -L` leaves out the family; an IPv6 address has colons.
-  if (l3 === 'ipv6' || (!l3 && entry.original.src.indexOf(':') >= 0)) entry.family = 'ipv6';
-  if (state && state.indexOf('=') < 0) entry.state = state;
-  const helper = valueOf(line, ' helper=', second, line.length);
+  if (m[4] !== undefined) entry.state = m[4];
+  const helper = after(line, ' helper=', rest);
   if (helper) entry.helper = helper;
-  const age = numberOf(line, ' delta-time=', second, line.length);
-  if (age !== undefined) entry.age = age;
-  return entry.original.src && reply.src ? entry : null;
+  const age = after(line, ' delta-time=', rest);
+  if (age !== undefined) entry.age = +age;
+  return entry;
 }
 
 /** Which entries the scanner hands on: IP protocols, and TCP/UDP by the original direction's dport. */

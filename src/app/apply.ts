@@ -59,3 +59,8 @@ export function underLock<T>(ctx: Context, body: () => T): T {
 export function apply(ctx: Context): Rendered {
   return underLock(ctx, () => applyUnlocked(ctx));
 }
+
+/** What an apply did, as data (CLI --json, ubus). */
+export function appliedSummary(r: Rendered) {
+  return { applied: true, enabled: r.config.enabled, lan_devices: r.facts.lanDevices, pptp_helper: r.facts.pptpHelper, warnings: r.warnings };
+}

@@ -1,11 +1,10 @@
-// `set`: one option changed in the config file, checked against the schema
-// as a whole file before it is written, then applied. If the apply fails the
+// `set`: options changed in the config file, checked against the schema as
+// a whole file before it is written, then applied. If the apply fails the
 // previous file is put back, so file and table never disagree.
-
 
 import { loadConfigText, parseConfigText } from '../core/load.ts';
 import { isProtocolName } from '../core/protocols.ts';
-import { GLOBAL_OPTIONS, PROTOCOL_OPTIONS } from '../core/schema.ts';
+import { GLOBAL_OPTIONS, PROTOCOL_OPTIONS, listValue } from '../core/schema.ts';
 import { editUci, type UciChange } from '../core/uci.ts';
 import { applyUnlocked, underLock, type Rendered } from './apply.ts';
 import type { Context } from './context.ts';
@@ -33,9 +32,7 @@ export function toChange(key: string, values: string[]): UciChange {
     throw new UsageError(`'${key}' takes exactly one value (${spec.type.describe})`);
   }
   const type = isProtocol ? 'protocol' : 'global';
-  // An empty list must stay empty: removing the option would bring its default back.
-  const emptied = spec.list && values.length === 0 && Array.isArray(spec.default) && spec.default.length > 0;
-  const value = emptied ? '' : spec.list ? values : values[0];
+  const value = spec.list ? listValue(spec, values) : values[0];
   return { section, type, single: !isProtocol, option: name, value };
 }
 
@@ -50,11 +47,15 @@ function restore(ctx: Context, before: string | null, error: Error): void {
 }
 
 export function setOption(ctx: Context, key: string, values: string[]): Rendered {
-  const change = toChange(key, values);
+  return setOptions(ctx, [toChange(key, values)]);
+}
+
+/** Writes the changes together and applies them, or changes nothing. */
+export function setOptions(ctx: Context, changes: UciChange[]): Rendered {
   return underLock(ctx, () => {
     const before = ctx.sys.readFile(ctx.paths.config);
     // Only parsed, not validated: set must be able to repair an invalid value.
-    const text = editUci(parseConfigText(before ?? '', ctx.paths.config), [change]);
+    const text = editUci(parseConfigText(before ?? '', ctx.paths.config), changes);
     loadConfigText(text, ctx.paths.config);
     ctx.sys.writeFile(ctx.paths.config, text);
     try {

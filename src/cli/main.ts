@@ -1,7 +1,7 @@
 // The `vpn-passthrough` command: argument parsing and output only; every
 // action is an app/ call that the rpcd plugin and init script share.
 
-import { apply, renderFromSystem, type Rendered } from '../app/apply.ts';
+import { apply, appliedSummary, renderFromSystem, type Rendered } from '../app/apply.ts';
 import { readConfig, type Context } from '../app/context.ts';
 import { setOption, UsageError } from '../app/set.ts';
 import { readStatus } from '../app/status.ts';
@@ -81,10 +81,6 @@ function appliedText(r: Rendered): string {
   return `${what}\n`;
 }
 
-function appliedJson(r: Rendered): object {
-  return { applied: true, enabled: r.config.enabled, lan_devices: r.facts.lanDevices, pptp_helper: r.facts.pptpHelper, warnings: r.warnings };
-}
-
 function run(ctx: Context, p: Parsed, out: Output): number {
   const print = (text: string, data: unknown) => out.stdout(p.json ? JSON.stringify(data) + '\n' : text);
   const warn = (warnings: string[]) => {
@@ -132,14 +128,14 @@ function run(ctx: Context, p: Parsed, out: Output): number {
       expectArgs(p, 0);
       const r = apply(ctx);
       warn(r.warnings);
-      print(appliedText(r), appliedJson(r));
+      print(appliedText(r), appliedSummary(r));
       return EXIT.ok;
     }
     case 'set': {
       if (p.args.length < 1) throw new UsageError('set needs KEY and VALUE, e.g. `set pptp block`');
       const r = setOption(ctx, p.args[0], p.args.slice(1));
       warn(r.warnings);
-      print(appliedText(r), appliedJson(r));
+      print(appliedText(r), appliedSummary(r));
       return EXIT.ok;
     }
     default:

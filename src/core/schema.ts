@@ -31,7 +31,7 @@ function oneOf<T extends string>(...choices: T[]): ValueType<T> {
   };
 }
 
-const bool: ValueType<boolean> = {
+export const bool: ValueType<boolean> = {
   describe: '0 | 1',
   parse(raw) {
     if (['1', 'on', 'true', 'yes', 'enabled'].indexOf(raw) >= 0) return { value: true };
@@ -106,6 +106,15 @@ export const PROTOCOL_OPTIONS: Record<string, OptionSpec> = {
     doc: 'With allow: only these servers may be reached (empty: any).',
   },
 };
+
+/**
+ * The UCI value of a list: an emptied list whose default is not empty is
+ * written as one empty value, because removing the option would bring the
+ * default back.
+ */
+export function listValue(spec: OptionSpec, values: string[]): string | string[] {
+  return values.length === 0 && Array.isArray(spec.default) && spec.default.length > 0 ? '' : values;
+}
 
 export const SECTION_TYPES: Record<string, Record<string, OptionSpec>> = {
   global: GLOBAL_OPTIONS,

@@ -15,6 +15,8 @@ declare module 'std' {
   export function getenv(name: string): string | undefined;
   export function exit(code: number): never;
   export function strerror(errno: number): string;
+  const stdin: FILE;
+  export { stdin as in };
   export const out: FILE;
   export const err: FILE;
   export const Error: { EEXIST: number; ENOENT: number };

@@ -1,0 +1,106 @@
+// The configuration as JSON for the ubus API: `get` answers with it, `set`
+// takes any part of it. Checked against the same option schema as the UCI
+// file, field by field, so an error names the JSON path at fault.
+
+import type { Config } from './config.ts';
+import { PROTOCOLS, isProtocolName } from './protocols.ts';
+import { GLOBAL_OPTIONS, PROTOCOL_OPTIONS, bool, listValue, type OptionSpec } from './schema.ts';
+import type { UciChange } from './uci.ts';
+
+export type Settings = {
+  global: { enabled: boolean; lan_zone: string[]; lan_device: string[]; log: boolean; log_limit: string };
+  protocols: Record<string, { mode: string; esp?: string; family: string; client: string[]; server: string[] }>;
+};
+
+/** A `set` argument that cannot be taken: `field` is its JSON path, e.g. protocols.pptp.mode. */
+export class InvalidArgument extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+  }
+}
+
+export function toSettings(config: Config): Settings {
+  const protocols: Settings['protocols'] = {};
+  for (const { name } of PROTOCOLS) {
+    const p = config.protocols[name];
+    protocols[name] = {
+      mode: p.mode,
+      ...(name === 'ipsec' ? { esp: p.esp } : {}),
+      family: p.family,
+      client: p.clients.map((a) => a.text),
+      server: p.servers.map((a) => a.text),
+    };
+  }
+  return {
+    global: { enabled: config.enabled, lan_zone: config.lanZones, lan_device: config.lanDevices, log: config.log, log_limit: config.logLimit },
+    protocols,
+  };
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function kind(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+}
+
+/** One JSON value -> the raw UCI value(s), checked by the option's type. */
+function rawValue(field: string, spec: OptionSpec, value: unknown): string | string[] {
+  const check = (raw: string, at: string) => {
+    const parsed = spec.type.parse(raw);
+    if ('error' in parsed) throw new InvalidArgument(at, `${parsed.error}; ${parsed.fix}`);
+    return raw;
+  };
+  if (spec.list) {
+    if (!Array.isArray(value)) throw new InvalidArgument(field, `expected an array of strings (${spec.type.describe}), got ${kind(value)}`);
+    return value.map((v, i) => {
+      if (typeof v !== 'string') throw new InvalidArgument(`${field}[${i}]`, `expected a string (${spec.type.describe}), got ${kind(v)}`);
+      return check(v, `${field}[${i}]`);
+    });
+  }
+  if (spec.type === bool) {
+    if (typeof value !== 'boolean') throw new InvalidArgument(field, `expected true or false, got ${kind(value)}`);
+    return value ? '1' : '0';
+  }
+  if (typeof value !== 'string') throw new InvalidArgument(field, `expected a string (${spec.type.describe}), got ${kind(value)}`);
+  return check(value, field);
+}
+
+function sectionChanges(path: string, section: string, options: Record<string, OptionSpec>, args: unknown): UciChange[] {
+  if (!isObject(args)) throw new InvalidArgument(path, `expected an object, got ${kind(args)}`);
+  const global = section === 'global';
+  return Object.keys(args).map((name) => {
+    const spec = options[name];
+    if (spec === undefined || (spec.only && spec.only.indexOf(section) < 0)) {
+      const known = Object.keys(options).filter((o) => !options[o].only || options[o].only!.indexOf(section) >= 0);
+      throw new InvalidArgument(`${path}.${name}`, `unknown option; known: ${known.join(', ')}`);
+    }
+    const value = rawValue(`${path}.${name}`, spec, args[name]);
+    return { section, type: global ? 'global' : 'protocol', single: global, option: name, value: Array.isArray(value) ? listValue(spec, value) : value };
+  });
+}
+
+/** `set`'s arguments -> UCI changes, or an InvalidArgument naming the first field at fault. */
+export function settingsToChanges(args: Record<string, unknown>): UciChange[] {
+  const changes: UciChange[] = [];
+  for (const key of Object.keys(args)) {
+    if (key === 'global') {
+      changes.push(...sectionChanges('global', 'global', GLOBAL_OPTIONS, args.global));
+    } else if (key === 'protocols') {
+      const protocols = args.protocols;
+      if (!isObject(protocols)) throw new InvalidArgument('protocols', `expected an object, got ${kind(protocols)}`);
+      for (const name of Object.keys(protocols)) {
+        if (!isProtocolName(name)) {
+          throw new InvalidArgument(`protocols.${name}`, `unknown protocol; known: ${PROTOCOLS.map((p) => p.name).join(', ')}`);
+        }
+        changes.push(...sectionChanges(`protocols.${name}`, name, PROTOCOL_OPTIONS, protocols[name]));
+      }
+    } else {
+      throw new InvalidArgument(key, 'unknown argument; set takes global and protocols');
+    }
+  }
+  if (changes.length === 0) throw new InvalidArgument('protocols', 'nothing to set; give at least one option');
+  return changes;
+}

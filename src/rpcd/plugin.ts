@@ -1,0 +1,99 @@
+// The rpcd exec plugin (openwrt/rpcd plugin.c): `list` prints one JSON
+// object, method -> argument signature (the JSON type of each example value
+// becomes the blobmsg policy type); `call <method>` gets the arguments as
+// compact JSON on stdin and prints one JSON object. rpcd ignores the exit
+// code and rejects anything but an object, so every error is an object too:
+// {"error": {"code", "message", "field"?}}.
+
+import { appliedSummary, apply } from '../app/apply.ts';
+import { readConfig, type Context } from '../app/context.ts';
+import { runDoctor } from '../app/doctor.ts';
+import { readSessions } from '../app/sessions.ts';
+import { setOptions } from '../app/set.ts';
+import { readStatus } from '../app/status.ts';
+import { ConfigInvalid, formatIssue } from '../core/config.ts';
+import { InvalidArgument, settingsToChanges, toSettings } from '../core/settings.ts';
+import { LockBusy } from '../host/lock.ts';
+
+/** Larger input is refused unread: ubus messages are far smaller. */
+export const MAX_INPUT = 1024 * 1024;
+
+/** Added by uhttpd's ubus handler to every call over HTTP. */
+const SESSION_ARGUMENT = 'ubus_rpc_session';
+
+type Args = Record<string, unknown>;
+
+interface Method {
+  signature: Record<string, unknown>;
+  run(ctx: Context, args: Args): object;
+}
+
+const METHODS: Record<string, Method> = {
+  status: { signature: {}, run: (ctx) => readStatus(ctx) },
+  sessions: { signature: {}, run: (ctx) => readSessions(ctx) },
+  doctor: { signature: {}, run: (ctx) => runDoctor(ctx) },
+  get: { signature: {}, run: (ctx) => toSettings(readConfig(ctx).config) },
+  set: {
+    signature: { global: {}, protocols: {} },
+    run(ctx, args) {
+      const r = setOptions(ctx, settingsToChanges(args));
+      return { applied: true, config: toSettings(r.config), warnings: r.warnings };
+    },
+  },
+  apply: { signature: {}, run: (ctx) => appliedSummary(apply(ctx)) },
+};
+
+class BadInput extends Error {}
+
+function error(code: string, message: string, extra: object = {}): object {
+  return { error: { code, message, ...extra } };
+}
+
+function parseArgs(input: string): Args {
+  if (input.length > MAX_INPUT) throw new BadInput(`arguments larger than ${MAX_INPUT} bytes`);
+  let args: unknown;
+  try {
+    args = input.trim() === '' ? {} : JSON.parse(input);
+  } catch (e) {
+    throw new BadInput(`arguments are not JSON: ${(e as Error).message}`);
+  }
+  if (typeof args !== 'object' || args === null || Array.isArray(args)) throw new BadInput('arguments must be a JSON object');
+  const rest = { ...(args as Args) };
+  delete rest[SESSION_ARGUMENT];
+  return rest;
+}
+
+function call(method: string, input: string, makeContext: () => Context): object {
+  const m = Object.prototype.hasOwnProperty.call(METHODS, method) ? METHODS[method] : undefined;
+  if (m === undefined) throw new BadInput(`unknown method '${method}'; known: ${Object.keys(METHODS).join(', ')}`);
+  const args = parseArgs(input);
+  for (const key of Object.keys(args)) {
+    if (!(key in m.signature)) throw new InvalidArgument(key, `unknown argument; ${method} takes ${Object.keys(m.signature).join(', ') || 'none'}`);
+  }
+  return m.run(makeContext(), args);
+}
+
+/** One plugin run: argv after the program name, stdin read on demand; returns the JSON to print. */
+export function runPlugin(argv: string[], readInput: () => string, makeContext: () => Context): string {
+  const answer = (() => {
+    if (argv[0] === 'list' && argv.length === 1) {
+      const list: Record<string, object> = {};
+      for (const name of Object.keys(METHODS)) list[name] = METHODS[name].signature;
+      return list;
+    }
+    if (argv[0] !== 'call' || argv.length !== 2) return error('bad_input', 'usage: list | call <method>');
+    try {
+      return call(argv[1], readInput(), makeContext);
+    } catch (e) {
+      if (e instanceof BadInput) return error('bad_input', e.message);
+      if (e instanceof InvalidArgument) return error('invalid', e.message, { field: e.field });
+      if (e instanceof ConfigInvalid) {
+        const issues = e.issues.map(formatIssue);
+        return error('config', `invalid configuration, nothing changed:\n${issues.join('\n')}`, { issues });
+      }
+      if (e instanceof LockBusy) return error('busy', e.message);
+      return error('failed', (e as Error).message ?? String(e));
+    }
+  })();
+  return JSON.stringify(answer);
+}

@@ -1,0 +1,152 @@
+// The rpcd exec plugin driven exactly as rpcd drives it (openwrt/rpcd
+// plugin.c): the wrapper from files/ run with argv `list` (stdin /dev/null)
+// or `call <method>` (the arguments as compact JSON on stdin); every answer
+// must be one JSON object, errors included, since rpcd ignores the exit code.
+// The wrapper's /usr/bin/qjs and bundle path point at the build here; it runs
+// in a network namespace against the real nft.
+
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { chmodSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { canNetns, makeNetns } from '../lab/netns.ts';
+import { makeSandbox } from '../lab/sandbox.ts';
+import { BUNDLE, QJS, ROOT } from './lib/paths.ts';
+
+const skip = canNetns === true ? false : canNetns;
+const METHODS = ['status', 'sessions', 'doctor', 'get', 'set', 'apply'];
+
+t.test('the rpcd plugin under qjs', { skip }, async (t) => {
+  const ns = makeNetns('rpcd');
+  const box = makeSandbox(ns);
+  t.teardown(() => {
+    box.remove();
+    ns.remove();
+  });
+  const wrapper = readFileSync(`${ROOT}files/usr/libexec/rpcd/vpn-passthrough`, 'utf8');
+  const plugin = `${box.dir}/rpcd-plugin`;
+  writeFileSync(plugin, wrapper.replace('/usr/bin/qjs', QJS).replace('/usr/share/vpn-passthrough/vpn-passthrough.js', BUNDLE));
+  chmodSync(plugin, 0o755);
+  writeFileSync(box.config, readFileSync(`${ROOT}files/etc/config/vpn-passthrough`));
+
+  /** One rpcd call; the answer parsed, after checking it is one JSON object. */
+  const call = (method: string, input: string) => {
+    const r = ns.run([plugin, 'call', method], { input, env: box.env });
+    const answer = JSON.parse(r.stdout);
+    t.ok(typeof answer === 'object' && answer !== null && !Array.isArray(answer), `${method}: the answer is a JSON object`);
+    return answer;
+  };
+  const table = () => ns.run(['nft', 'list', 'table', 'inet', 'vpn_passthrough']).stdout;
+  const config = () => readFileSync(box.config, 'utf8');
+
+  t.test('list: every method with its argument signature', async (t) => {
+    const r = ns.run([plugin, 'list'], { env: box.env });
+    const list = JSON.parse(r.stdout);
+    t.same(Object.keys(list), METHODS);
+    t.same(list.set, { global: {}, protocols: {} }, 'set takes two objects (blobmsg tables)');
+    for (const m of METHODS.filter((m) => m !== 'set')) t.same(list[m], {}, `${m} takes no arguments`);
+    const documented = [...readFileSync(`${ROOT}docs/ubus.md`, 'utf8').matchAll(/^\| `(\w+)`/gm)].map((m) => m[1]);
+    t.same(documented, METHODS, 'docs/ubus.md lists the same methods');
+  });
+
+  t.test('apply, status, get, sessions, doctor', async (t) => {
+    t.match(call('apply', '{}'), { applied: true, enabled: true, lan_devices: ['br-lan'] });
+    t.match(table(), /ct helper pptp/);
+    const status = call('status', '{}');
+    t.equal(status.table, 'loaded');
+    t.same(status.protocols.map((p: { name: string }) => p.name), ['pptp', 'l2tp', 'ipsec', 'gre']);
+    t.match(call('get', '{}'), {
+      global: { enabled: true, lan_zone: ['lan'], lan_device: [], log: false, log_limit: '10/minute' },
+      protocols: { pptp: { mode: 'allow', family: 'any', client: [], server: [] }, ipsec: { mode: 'allow', esp: 'allow' } },
+    });
+    t.match(call('sessions', '{}'), { source: '/proc/net/nf_conntrack', clients: [] });
+    t.match(call('doctor', '{}').checks[0], { id: 'table', verdict: 'ok' });
+  });
+
+  t.test('over HTTP: ubus_rpc_session is accepted and ignored', async (t) => {
+    t.equal(call('status', '{"ubus_rpc_session":"0123456789abcdef"}').table, 'loaded');
+    const r = call('set', '{"ubus_rpc_session":"0123456789abcdef","protocols":{"gre":{"mode":"block"}}}');
+    t.equal(r.applied, true);
+    t.equal(r.config.protocols.gre.mode, 'block');
+  });
+
+  t.test('set: a partial update is written as valid UCI and applied', async (t) => {
+    const r = call('set', JSON.stringify({
+      global: { log: true },
+      protocols: { pptp: { mode: 'block' }, ipsec: { esp: 'block', client: ['192.168.1.0/24', '00:11:22:33:44:55'] } },
+    }));
+    t.match(r, { applied: true, config: { global: { log: true }, protocols: { pptp: { mode: 'block' }, ipsec: { mode: 'allow', esp: 'block' } } } });
+    t.match(config(), /config protocol 'pptp'\n(#.*\n)*\toption mode 'block'/, 'the file says so');
+    t.match(config(), /\tlist client '00:11:22:33:44:55'/);
+    t.match(config(), /^# PPTP: TCP 1723/m, 'comments kept');
+    t.equal(box.cli(['check']).status, 0, 'the file is valid (vpn-passthrough check)');
+    t.match(table(), /chain handle_pptp \{[^}]*reject with tcp reset/, 'the table blocks PPTP');
+    t.match(table(), /set ipsec_client_mac/, 'and narrows IPsec to the clients');
+    t.same(call('get', '{}'), r.config, 'get answers what set left');
+    const cleared = call('set', '{"global":{"lan_zone":[]},"protocols":{"ipsec":{"client":[]}}}');
+    t.same(cleared.config.global.lan_zone, [], 'an emptied list stays empty');
+    t.same(cleared.config.protocols.ipsec.client, []);
+    call('set', '{"global":{"lan_zone":["lan"]}}');
+  });
+
+  t.test('bad input: a clear error naming the field, and nothing changes', async (t) => {
+    const before = { config: config(), table: table() };
+    const cases: [string, string, string, string | undefined][] = [
+      ['set', '{"protocols":{"pptp":{"mode":"blok"}}', 'bad_input', undefined],
+      ['set', '[{"protocols":{}}]', 'bad_input', undefined],
+      ['set', '"block"', 'bad_input', undefined],
+      ['set', '{"protocols":{"pptp":{"mode":1}}}', 'invalid', 'protocols.pptp.mode'],
+      ['set', '{"protocols":{"pptp":{"mode":"blok"}}}', 'invalid', 'protocols.pptp.mode'],
+      ['set', '{"protocols":{"pptp":{"colour":"red"}}}', 'invalid', 'protocols.pptp.colour'],
+      ['set', '{"protocols":{"pptp":{"esp":"block"}}}', 'invalid', 'protocols.pptp.esp'],
+      ['set', '{"protocols":{"wireguard":{"mode":"block"}}}', 'invalid', 'protocols.wireguard'],
+      ['set', '{"protocols":{"l2tp":{"client":"192.168.1.5"}}}', 'invalid', 'protocols.l2tp.client'],
+      ['set', '{"protocols":{"l2tp":{"client":["192.168.1.5","300.1.1.1"]}}}', 'invalid', 'protocols.l2tp.client[1]'],
+      ['set', '{"protocols":{"l2tp":{"server":["00:11:22:33:44:55"]}}}', 'invalid', 'protocols.l2tp.server[0]'],
+      ['set', '{"global":{"enabled":"yes"}}', 'invalid', 'global.enabled'],
+      ['set', '{"global":{"log_limit":"lots"}}', 'invalid', 'global.log_limit'],
+      ['set', '{"protocols":"pptp"}', 'invalid', 'protocols'],
+      ['set', '{"colour":"red"}', 'invalid', 'colour'],
+      ['set', '{}', 'invalid', 'protocols'],
+      ['status', '{"verbose":true}', 'invalid', 'verbose'],
+      ['reboot', '{}', 'bad_input', undefined],
+      ['__proto__', '{}', 'bad_input', undefined],
+      ['toString', '{}', 'bad_input', undefined],
+    ];
+    for (const [method, input, code, field] of cases) {
+      const { error } = call(method, input);
+      t.equal(error?.code, code, `${method} ${input}: ${error?.message}`);
+      t.equal(error?.field, field, `${method} ${input}: names ${field ?? 'no field'}`);
+      t.ok(error?.message.length > 10, 'with a readable message');
+    }
+    t.match(call('set', '{"protocols":{"pptp":{"mode":"blok"}}}').error.message, /use one of 'allow', 'block'/, 'and the fix');
+    t.equal(config(), before.config, 'the config file is byte-identical');
+    t.equal(table(), before.table, 'the table is as it was');
+  });
+
+  t.test('very large input', async (t) => {
+    const before = { config: config(), table: table() };
+    const huge = JSON.stringify({ protocols: { l2tp: { client: Array.from({ length: 100_000 }, (_, i) => `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`) } } });
+    t.ok(huge.length > 1024 * 1024);
+    t.match(call('set', huge).error, { code: 'bad_input', message: /larger than/ });
+    t.equal(config(), before.config, 'nothing written');
+    const many = Array.from({ length: 500 }, (_, i) => `10.1.${i >> 8}.${i & 255}`);
+    const r = call('set', JSON.stringify({ protocols: { l2tp: { client: many } } }));
+    t.equal(r.applied, true, '500 clients within the limit are taken');
+    t.equal(r.config.protocols.l2tp.client.length, 500);
+    call('set', '{"protocols":{"l2tp":{"client":[]}}}');
+  });
+
+  t.test('busy and failing: errors in the body', async (t) => {
+    // A live process whose command line names vpn-passthrough, as a running apply's does.
+    const owner = spawn('sh', ['-c', 'sleep 30', 'vpn-passthrough'], { stdio: 'ignore' });
+    t.teardown(() => owner.kill());
+    symlinkSync(String(owner.pid), box.env.VPN_PASSTHROUGH_LOCK!);
+    const busy = call('apply', '{}');
+    unlinkSync(box.env.VPN_PASSTHROUGH_LOCK!);
+    t.equal(busy.error?.code, 'busy', `after the lock wait (10 s, within rpcd's timeout): ${busy.error?.message}`);
+    const before = table();
+    const broken = ns.run([plugin, 'call', 'set'], { input: '{"protocols":{"pptp":{"mode":"allow"}}}', env: { ...box.env, VPN_PASSTHROUGH_NFT: `${ROOT}test/fixtures/nft-fails-on-load` } });
+    t.match(JSON.parse(broken.stdout).error, { code: 'failed' }, 'nft failing is a `failed` error');
+    t.equal(table(), before, 'the table is as it was');
+  });
+});

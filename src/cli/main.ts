@@ -7,6 +7,7 @@ import { setOption, UsageError } from '../app/set.ts';
 import { readStatus } from '../app/status.ts';
 import { readSessions } from '../app/sessions.ts';
 import { runDoctor } from '../app/doctor.ts';
+import { selfCheck } from '../app/selfcheck.ts';
 import { ConfigInvalid, formatIssue } from '../core/config.ts';
 import { SECTION_TYPES } from '../core/schema.ts';
 import { LockBusy } from '../host/lock.ts';
@@ -36,6 +37,8 @@ commands:
                       (ipsec.esp, l2tp.family, pptp.client ...) or a global
                       option (enabled, lan_zone, log ...). Lists take
                       several values, or none to clear.
+  self-check          test the engine on this runtime without touching
+                      the system (exit 1 on failure)
   help [config]       this text, or every config option
 
 options:
@@ -108,6 +111,13 @@ function run(ctx: Context, p: Parsed, out: Output): number {
       const report = runDoctor(ctx);
       print(formatDoctor(report.checks), report);
       return report.checks.some((c) => c.verdict === 'fail') ? EXIT.failed : EXIT.ok;
+    }
+    case 'self-check': {
+      expectArgs(p, 0);
+      const r = selfCheck();
+      const text = r.failed.length ? `self-check FAILED: ${r.failed.join(', ')}\n` : `self-check ok (${r.total} checks)\n`;
+      print(text, r);
+      return r.failed.length ? EXIT.failed : EXIT.ok;
     }
     case 'render': {
       expectArgs(p, 0);

@@ -5,7 +5,7 @@ import { formatIssue, type Config } from '../core/config.ts';
 import { renderRuleset, type Facts } from '../core/render.ts';
 import { preparePptpHelper, type HelperFacts } from '../host/kernel.ts';
 import { withLock } from '../host/lock.ts';
-import { checkScript, loadScript } from '../host/nft.ts';
+import { checkScript, loadScript, removeTable } from '../host/nft.ts';
 import { resolveZones } from '../host/zones.ts';
 import { readConfig, type Context } from './context.ts';
 
@@ -63,4 +63,9 @@ export function apply(ctx: Context): Rendered {
 /** What an apply did, as data (CLI --json, ubus). */
 export function appliedSummary(r: Rendered) {
   return { applied: true, enabled: r.config.enabled, lan_devices: r.facts.lanDevices, pptp_helper: r.facts.pptpHelper, warnings: r.warnings };
+}
+
+/** `stop`: the table goes, the config stays (init script stop, package removal). */
+export function stop(ctx: Context): void {
+  underLock(ctx, () => removeTable(ctx.sys, ctx.paths));
 }

@@ -1,7 +1,7 @@
 // The `vpn-passthrough` command: argument parsing and output only; every
 // action is an app/ call that the rpcd plugin and init script share.
 
-import { apply, appliedSummary, renderFromSystem, type Rendered } from '../app/apply.ts';
+import { apply, appliedSummary, renderFromSystem, stop, type Rendered } from '../app/apply.ts';
 import { readConfig, type Context } from '../app/context.ts';
 import { setOption, UsageError } from '../app/set.ts';
 import { readStatus } from '../app/status.ts';
@@ -30,6 +30,7 @@ commands:
   doctor              checks why a VPN might fail, each with its fix;
                       exit 1 when a check fails
   apply               render the table and load it in one transaction
+  stop                remove the table (the config stays)
   render              print the nft script that apply would load; changes nothing
   check               validate the config file; changes nothing
   set KEY VALUE...    change one option, then apply. KEY is a protocol
@@ -139,6 +140,12 @@ function run(ctx: Context, p: Parsed, out: Output): number {
       const r = apply(ctx);
       warn(r.warnings);
       print(appliedText(r), appliedSummary(r));
+      return EXIT.ok;
+    }
+    case 'stop': {
+      expectArgs(p, 0);
+      stop(ctx);
+      print('table inet vpn_passthrough removed\n', { stopped: true });
       return EXIT.ok;
     }
     case 'set': {

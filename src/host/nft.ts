@@ -33,3 +33,8 @@ export function listTable(sys: System, paths: Paths): unknown[] | null {
   const parsed = JSON.parse(result.stdout) as { nftables?: unknown[] };
   return parsed.nftables ?? [];
 }
+
+/** Removes our table if it is there (one transaction: add-then-delete never fails). */
+export function removeTable(sys: System, paths: Paths): void {
+  run(sys, paths, ['-f', '-'], `table ${FAMILY} ${TABLE}\ndelete table ${FAMILY} ${TABLE}\n`);
+}

@@ -18,6 +18,8 @@ export interface Paths {
   /** '1' when conntrack counts packets and bytes. */
   conntrackAccounting: string;
   firewallConfig: string;
+  /** Set by the firewall include: fw4 holds its lock, so the fw4 CLI must not run. */
+  inFirewall: boolean;
 }
 
 export function pathsFrom(sys: System): Paths {
@@ -32,5 +34,6 @@ export function pathsFrom(sys: System): Paths {
     conntrack: env('CONNTRACK', '/proc/net/nf_conntrack'),
     conntrackAccounting: env('CONNTRACK_ACCT', '/proc/sys/net/netfilter/nf_conntrack_acct'),
     firewallConfig: env('FIREWALL_CONFIG', '/etc/config/firewall'),
+    inFirewall: sys.env('VPN_PASSTHROUGH_IN_FIREWALL') === '1',
   };
 }

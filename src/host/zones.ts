@@ -61,6 +61,8 @@ export function resolveZones(sys: System, paths: Paths, zones: string[]): ZoneDe
   const notes: string[] = [];
   if (zones.length === 0) return { devices: [], notes };
   const text = sys.readFile(paths.fw4State);
-  const devices = (text !== null && fromState(text, zones, notes)) || fromCli(sys, zones, notes);
+  const fromFile = text !== null && fromState(text, zones, notes);
+  if (!fromFile && paths.inFirewall) notes.push(`cannot resolve ${zones.join(', ')}: ${paths.fw4State} is unreadable, and fw4 cannot be asked while it runs our include`);
+  const devices = fromFile || (paths.inFirewall ? [] : fromCli(sys, zones, notes));
   return { devices: devices.filter((d, i) => devices.indexOf(d) === i), notes };
 }

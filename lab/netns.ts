@@ -2,8 +2,42 @@
 // peers run against a kernel state nobody else uses. Needs root.
 
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { atExit } from './cleanup.ts';
 
 let serial = 0;
+let swept = false;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Every process still in the namespace, then the namespace. */
+function destroy(name: string): void {
+  const pids = spawnSync('ip', ['netns', 'pids', name], { encoding: 'utf8' }).stdout ?? '';
+  for (const pid of pids.split('\n').filter(Boolean)) {
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  spawnSync('ip', ['netns', 'del', name]);
+}
+
+/** Namespaces left by lab runs that were killed outright (their pid is gone). */
+function sweep(): void {
+  swept = true;
+  const list = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout ?? '';
+  for (const line of list.split('\n')) {
+    const m = /^(vpt-[a-z0-9]+-(\d+)-\d+)\b/.exec(line);
+    if (m && !alive(Number(m[2]))) destroy(m[1]);
+  }
+}
 
 /** true, or why this machine cannot run namespaces (the tests skip, saying so). */
 export const canNetns = (() => {
@@ -32,9 +66,11 @@ export interface Netns {
 }
 
 export function makeNetns(tag: string): Netns {
+  if (!swept) sweep();
   const name = `vpt-${tag}-${process.pid}-${++serial}`;
   execFileSync('ip', ['netns', 'add', name]);
   const children: ChildProcess[] = [];
+  const forget = atExit(() => ns.remove());
   const ns: Netns = {
     name,
     run(argv, options = {}) {
@@ -58,6 +94,7 @@ export function makeNetns(tag: string): Netns {
       return child;
     },
     remove() {
+      forget();
       // Kill whole process groups: `ip netns exec` forks the real peer.
       for (const c of children) {
         try {
@@ -67,15 +104,7 @@ export function makeNetns(tag: string): Netns {
         }
       }
       // Anything else still inside (e.g. a daemon that forked) goes too.
-      const pids = spawnSync('ip', ['netns', 'pids', name], { encoding: 'utf8' }).stdout ?? '';
-      for (const pid of pids.split('\n').filter(Boolean)) {
-        try {
-          process.kill(Number(pid), 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
-      spawnSync('ip', ['netns', 'del', name]);
+      destroy(name);
     },
   };
   return ns;

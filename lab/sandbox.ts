@@ -4,6 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { BUNDLE, QJS, ROOT } from './paths.ts';
+import { atExit } from './cleanup.ts';
 import type { Netns } from './netns.ts';
 
 export interface Sandbox {
@@ -25,11 +26,16 @@ export function makeSandbox(ns: Netns): Sandbox {
     VPN_PASSTHROUGH_FW4_STATE: `${ROOT}test/fixtures/fw4.state`,
     VPN_PASSTHROUGH_LOCK: `${dir}/lock`,
   };
+  const remove = () => rmSync(dir, { recursive: true, force: true });
+  const forget = atExit(remove);
   return {
     dir,
     config,
     env,
     cli: (args, extraEnv = {}) => ns.run([QJS, '--std', '-m', BUNDLE, ...args], { env: { ...env, ...extraEnv } }),
-    remove: () => rmSync(dir, { recursive: true, force: true }),
+    remove: () => {
+      forget();
+      remove();
+    },
   };
 }

@@ -1,7 +1,7 @@
 // Scope addresses: only well-formed addresses and subnets get into a ruleset.
 
 import t from 'tap';
-import { parseIpOrSubnet, parseMac } from '../src/core/address.ts';
+import { Subnets, compressIPv6, parseIpOrSubnet, parseMac } from '../src/core/address.ts';
 
 t.test('accepts what a router admin writes', async (t) => {
   for (const ok of ['192.168.1.10', '10.0.0.0/8', '0.0.0.0/0', '2001:db8::1', '2001:db8::/32', '::', '::ffff:192.0.2.1', 'fe80::1:2:3:4:5', '1:2:3:4:5:6:7:8']) {
@@ -30,4 +30,22 @@ t.test('rejects anything else, saying why', async (t) => {
     t.match('error' in r ? r.error : '', why, text);
   }
   t.ok('error' in parseMac('00:11:22:33:44'), 'short MAC');
+});
+
+t.test('IPv6 as /proc prints it becomes canonical text', async (t) => {
+  t.equal(compressIPv6('2001:0db8:0001:0000:0000:0000:0000:0010'), '2001:db8:1::10');
+  t.equal(compressIPv6('0000:0000:0000:0000:0000:0000:0000:0001'), '::1');
+  t.equal(compressIPv6('2001:0db8:0000:0001:0000:0000:0001:0001'), '2001:db8:0:1::1:1', 'the longest zero run');
+  t.equal(compressIPv6('2001:0db8:0001:0002:0003:0004:0005:0006'), '2001:db8:1:2:3:4:5:6');
+});
+
+t.test('subnets answer membership', async (t) => {
+  const lan = new Subnets(['192.168.1.0/24', '2001:db8:1::/64', '10.0.0.1']);
+  t.ok(lan.contains('192.168.1.200'));
+  t.notOk(lan.contains('192.168.2.1'));
+  t.ok(lan.contains('2001:db8:1::10'));
+  t.notOk(lan.contains('2001:db8:2::10'));
+  t.ok(lan.contains('10.0.0.1'), 'a single address');
+  t.notOk(lan.contains('10.0.0.2'));
+  t.notOk(lan.contains('not an address'));
 });

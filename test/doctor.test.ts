@@ -64,7 +64,7 @@ t.test('each fault is found and explained', async (t) => {
   const warnings: [string, Partial<DoctorFacts>, string, RegExp][] = [
     ['flow offloading on', { flowOffloading: true }, 'flow-offloading', /flow_offloading '0'|conntrack -D/],
     ['no zone masquerades', { masqueradeZones: [] }, 'masquerade', /masq '1'/],
-    ['helper rule not hit, helpers not visible', { helperCount: { packets: 0, bytes: 0 }, controlsWithHelper: null }, 'helper-attached', /LAN devices/],
+    ['helper rule not hit, helpers not visible', { helperCount: { packets: 0, bytes: 0 }, controlsWithHelper: null }, 'helper-attached', /reconnect/],
   ];
   for (const [what, change, id, fix] of warnings) {
     const check = find(diagnose({ ...healthy, ...change }), id);
@@ -89,6 +89,22 @@ t.test('raw ESP: one client works, two clients to one server clash', async (t) =
   t.equal(clash.verdict, 'fail');
   t.match(clash.summary, /192\.168\.1\.10, 192\.168\.1\.11.*198\.51\.100\.9/);
   t.match(clash.fix, /NAT-T/);
+  const natt = `ipv4     2 udp      17 170 src=192.168.1.11 dst=198.51.100.9 sport=4500 dport=4500 src=198.51.100.9 dst=203.0.113.1 sport=4500 dport=1025 [ASSURED] mark=0 zone=0 use=2`;
+  const mixed = diagnose({ ...healthy, sessions: sessionsOf(`${ike('192.168.1.10')}\n${esp('192.168.1.10')}\n${ike('192.168.1.11')}\n${natt}\n`) });
+  t.notOk(mixed.some((c) => c.id === 'esp-clash'), 'a client on NAT-T beside one on raw ESP is no clash');
+  const esp6 = (client: string) =>
+    `ipv6     10 unknown  50 599 src=${client} dst=2001:db8:ff::7 packets=4 bytes=400 src=2001:db8:ff::7 dst=${client} packets=4 bytes=400 [ASSURED] mark=0 zone=0 use=2`;
+  const v6 = diagnose({ ...healthy, sessions: sessionsOf(`${esp6('2001:db8:1::10')}\n${esp6('2001:db8:1::11')}\n`) });
+  t.notOk(v6.some((c) => c.id === 'esp-clash' || c.id === 'natt'), 'routed IPv6 carries raw ESP for every client');
+});
+
+t.test('the PPTP helper is IPv4 only, and its counter counts new connections', async (t) => {
+  const v6 = `ipv6     10 tcp      6 431999 ESTABLISHED src=2001:db8:1::10 dst=2001:db8:ff::7 sport=40000 dport=1723 src=2001:db8:ff::7 dst=2001:db8:1::10 sport=1723 dport=40000 [ASSURED] mark=0 zone=0 use=2`;
+  const withV6 = sessionsOf(Buffer.concat([readFileSync(`${ROOT}test/fixtures/conntrack-lab.list`), Buffer.from(`${v6}\n`)]));
+  t.equal(find(diagnose({ ...healthy, sessions: withV6 }), 'helper-attached').verdict, 'ok', 'an IPv6 control connection needs no helper');
+  const older = find(diagnose({ ...healthy, controlsWithHelper: null, helperCount: { packets: 1, bytes: 60 } }), 'helper-attached');
+  t.equal(older.verdict, 'warn', 'fewer new connections counted than are open: the older ones may lack it');
+  t.equal(find(diagnose({ ...healthy, controlsWithHelper: null, helperCount: { packets: 2, bytes: 120 } }), 'helper-attached').verdict, 'ok');
 });
 
 t.test('disabled: only says so', async (t) => {

@@ -4,13 +4,18 @@
 
 import t from 'tap';
 import { readFileSync } from 'node:fs';
+import { Subnets } from '../src/core/address.ts';
 import { SessionCollector, type ClientSessions } from '../src/core/sessions.ts';
 import { ROOT } from './lib/paths.ts';
 
 const fixture = (name: string) => readFileSync(`${ROOT}test/fixtures/${name}`);
 
 function collect(...chunks: Uint8Array[]) {
-  const c = new SessionCollector();
+  return collectOn(null, ...chunks);
+}
+
+function collectOn(lan: Subnets | null, ...chunks: Uint8Array[]) {
+  const c = new SessionCollector(lan);
   for (const chunk of chunks) c.push(chunk);
   const clients = c.result();
   return { clients, rows: c.rows };
@@ -103,4 +108,47 @@ t.test('a 65,536-entry table, 1,024 of them VPN: every entry counted, only VPN k
   t.equal(rows, 65536);
   t.equal(clients.reduce((n, c) => n + c.sessions.length, 0), 1024, 'one IPsec session per VPN entry');
   t.ok(clients.every((c) => c.sessions.every((s) => s.protocol === 'ipsec' && s.flows[0].serverPort === 4500)));
+});
+
+t.test('lines the kernel prints that are easy to misread', async (t) => {
+  const text = [
+    // Offloaded entries print no timeout.
+    'ipv4     2 udp      17 src=192.168.1.10 dst=198.51.100.9 sport=4500 dport=4500 packets=9 bytes=900 src=198.51.100.9 dst=203.0.113.1 sport=4500 dport=4500 packets=9 bytes=900 [OFFLOAD] [ASSURED] mark=0 zone=0 use=3',
+    'ipv4     2 tcp      6 120 SYN_SENT2 src=192.168.1.11 dst=198.51.100.9 sport=40000 dport=1723 src=198.51.100.9 dst=203.0.113.1 sport=1723 dport=40000 mark=0 zone=0 use=2',
+    // Directional zones come between the tuple and its counters.
+    'ipv4     2 udp      17 29 src=192.168.1.12 dst=198.51.100.9 sport=500 dport=500 zone-orig=5 packets=1 bytes=920 src=198.51.100.9 dst=203.0.113.1 sport=500 dport=500 zone-reply=5 packets=1 bytes=276 mark=0 use=2',
+    // /proc prints IPv6 in full.
+    'ipv6     10 udp      17 29 src=2001:0db8:0001:0000:0000:0000:0000:0010 dst=2001:0db8:00ff:0000:0000:0000:0000:0007 sport=4500 dport=4500 src=2001:0db8:00ff:0000:0000:0000:0000:0007 dst=2001:0db8:0001:0000:0000:0000:0000:0010 sport=4500 dport=4500 mark=0 zone=0 use=2',
+    '',
+  ].join('\n');
+  const { clients } = collect(Buffer.from(text));
+  t.same(shape(clients), [
+    { client: '192.168.1.10', sessions: ['ipsec 198.51.100.9: udp/4500'] },
+    { client: '192.168.1.11', sessions: ['pptp 198.51.100.9: tcp/1723'] },
+    { client: '192.168.1.12', sessions: ['ipsec 198.51.100.9: udp/500'] },
+    { client: '2001:db8:1::10', sessions: ['ipsec 2001:db8:ff::7: udp/4500'] },
+  ]);
+  const offloaded = clients[0].sessions[0].flows[0];
+  t.equal(offloaded.offloaded, true, 'an offloaded flow says so');
+  t.equal(offloaded.timeout, undefined, 'and has no timeout');
+  t.equal(clients[1].sessions[0].flows[0].state, 'SYN_SENT2');
+  t.same(clients[2].sessions[0].sent, { packets: 1, bytes: 920 }, 'counters after a directional zone');
+});
+
+t.test("with the LAN's subnets known, only LAN clients count", async (t) => {
+  const lan = new Subnets(['192.168.1.0/24', '2001:db8:1::/64']);
+  const text = [
+    // A road warrior to a PPTP server on the router itself: not passthrough.
+    'ipv4     2 tcp      6 431999 ESTABLISHED src=198.51.100.50 dst=203.0.113.1 sport=40000 dport=1723 src=203.0.113.1 dst=198.51.100.50 sport=1723 dport=40000 [ASSURED] mark=0 zone=0 use=2',
+    // The router's own IPsec to a remote site.
+    'ipv4     2 udp      17 29 src=203.0.113.1 dst=198.51.100.9 sport=4500 dport=4500 src=198.51.100.9 dst=203.0.113.1 sport=4500 dport=4500 mark=0 zone=0 use=2',
+    // IPv6 ESP that the server sent first: the LAN side is still the client.
+    'ipv6     10 unknown  50 599 src=2001:db8:ff::7 dst=2001:db8:1::10 packets=1 bytes=100 src=2001:db8:1::10 dst=2001:db8:ff::7 packets=1 bytes=100 mark=0 zone=0 use=2',
+    'ipv4     2 udp      17 29 src=192.168.1.10 dst=198.51.100.9 sport=4500 dport=4500 src=198.51.100.9 dst=203.0.113.1 sport=4500 dport=4500 mark=0 zone=0 use=2',
+    '',
+  ].join('\n');
+  t.same(shape(collectOn(lan, Buffer.from(text)).clients), [
+    { client: '192.168.1.10', sessions: ['ipsec 198.51.100.9: udp/4500'] },
+    { client: '2001:db8:1::10', sessions: ['ipsec 2001:db8:ff::7: esp'] },
+  ]);
 });

@@ -26,7 +26,11 @@ const LOCK_TIMEOUT_MS = 10000;
 /** Reads the config and what the system adds to it; `load` also loads helper modules. */
 export function readFacts(ctx: Context, load: boolean): SystemFacts {
   const { config, warnings } = readConfig(ctx);
-  const notes = warnings.map(formatIssue);
+  return factsFor(ctx, config, warnings.map(formatIssue), load);
+}
+
+/** What the system adds to a given config. */
+export function factsFor(ctx: Context, config: Config, notes: string[], load: boolean): SystemFacts {
   if (!config.enabled) {
     return { config, facts: { lanDevices: [], pptpHelper: false, source: ctx.paths.config }, helper: null, warnings: notes };
   }

@@ -7,7 +7,9 @@ import { diagnose, type Check } from '../core/doctor.ts';
 import { PPTP_HELPER } from '../core/protocols.ts';
 import { flowOffloading, masqueradeZones } from '../host/firewall.ts';
 import { listTable } from '../host/nft.ts';
-import { readFacts } from './apply.ts';
+import { ConfigInvalid, formatIssue } from '../core/config.ts';
+import { loadConfigText } from '../core/load.ts';
+import { factsFor, readFacts, type SystemFacts } from './apply.ts';
 import type { Context } from './context.ts';
 import { readSessions, type Sessions } from './sessions.ts';
 
@@ -26,8 +28,28 @@ function tryRead<T>(read: () => T): T | null {
   }
 }
 
+/** The config's facts; an invalid config becomes a failed check, and the rest is judged on the defaults. */
+function readOrDefaults(ctx: Context): { read: SystemFacts; config: Check | null } {
+  try {
+    return { read: readFacts(ctx, false), config: null };
+  } catch (e) {
+    if (!(e instanceof ConfigInvalid)) throw e;
+    const issues = e.issues.map(formatIssue);
+    const defaults = loadConfigText('', 'defaults').config;
+    return {
+      read: factsFor(ctx, defaults, [], false),
+      config: {
+        id: 'config',
+        verdict: 'fail',
+        summary: `${issues[0]}${issues.length > 1 ? ` (and ${issues.length - 1} more)` : ''}; the table keeps its last valid state, the rest is judged on the defaults`,
+        fix: 'correct the lines named (vpn-passthrough check), then vpn-passthrough apply',
+      },
+    };
+  }
+}
+
 export function runDoctor(ctx: Context): { checks: Check[] } {
-  const read = readFacts(ctx, false);
+  const { read, config } = readOrDefaults(ctx);
   const objects = tryRead(() => listTable(ctx.sys, ctx.paths));
   const sessions: Sessions | null = tryRead(() => readSessions(ctx));
   const acct = ctx.sys.readFile(ctx.paths.conntrackAccounting);
@@ -44,5 +66,5 @@ export function runDoctor(ctx: Context): { checks: Check[] } {
     accounting: acct === null ? null : acct.trim() === '1',
     sessions: sessions && sessions.clients,
   });
-  return { checks };
+  return { checks: config ? [config, ...checks] : checks };
 }

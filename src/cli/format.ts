@@ -95,7 +95,7 @@ export function formatSessions(s: Sessions): string {
           state,
           count(f.sent),
           count(f.received),
-          `${f.timeout} s`,
+          f.offloaded ? 'offloaded' : `${f.timeout} s`,
         ]);
       }
     }

@@ -96,3 +96,61 @@ export function parseMac(text: string): ParsedAddress {
   }
   return { family: 'mac', text: text.toLowerCase() };
 }
+
+/** An IPv6 address in its canonical text (RFC 5952): lower case, no leading zeros, the longest zero run as "::". */
+export function compressIPv6(text: string): string {
+  const groups = parseIPv6(text);
+  if (groups === null || groups.length !== 8) return text;
+  let best = -1;
+  let bestLength = 1;
+  for (let i = 0; i < 8; ) {
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLength) {
+      best = i;
+      bestLength = j - i;
+    }
+    i = j === i ? i + 1 : j;
+  }
+  const hex = (from: number, to: number) => groups.slice(from, to).map((g) => g.toString(16)).join(':');
+  return best < 0 ? hex(0, 8) : `${hex(0, best)}::${hex(best + bestLength, 8)}`;
+}
+
+/** A set of subnets that answers whether an address is in one of them. */
+export class Subnets {
+  private entries: { groups: number[]; prefix: number }[] = [];
+
+  constructor(subnets: string[]) {
+    for (const s of subnets) {
+      const [addr, prefix] = s.split('/');
+      const groups = groupsOf(addr);
+      if (groups) this.entries.push({ groups, prefix: prefix === undefined ? groups.length * 16 : +prefix });
+    }
+  }
+
+  get size(): number {
+    return this.entries.length;
+  }
+
+  contains(address: string): boolean {
+    const groups = groupsOf(address);
+    if (groups === null) return false;
+    return this.entries.some((e) => e.groups.length === groups.length && samePrefix(e.groups, groups, e.prefix));
+  }
+}
+
+/** 16-bit groups: two for IPv4, eight for IPv6. */
+function groupsOf(text: string): number[] | null {
+  const v4 = parseIPv4(text);
+  if (v4 !== null) return [v4 >>> 16, v4 & 0xffff];
+  return parseIPv6(text);
+}
+
+function samePrefix(a: number[], b: number[], prefix: number): boolean {
+  for (let i = 0; i < a.length && prefix > 0; i++, prefix -= 16) {
+    const bits = Math.min(16, prefix);
+    const mask = (0xffff << (16 - bits)) & 0xffff;
+    if ((a[i] & mask) !== (b[i] & mask)) return false;
+  }
+  return true;
+}

@@ -21,8 +21,10 @@ export interface Entry {
   family: 'ipv4' | 'ipv6';
   /** IP protocol number: 6 tcp, 17 udp, 47 gre, 50 esp, 51 ah. */
   protonum: number;
-  /** Seconds until the entry expires unless traffic refreshes it. */
-  timeout: number;
+  /** Seconds until the entry expires unless traffic refreshes it; none while offloaded. */
+  timeout?: number;
+  /** In the flow table (software or hardware offload): packets skip the forward hook. */
+  offloaded: boolean;
   /** TCP state, e.g. ESTABLISHED. */
   state?: string;
   /** The direction of the packet that made the entry. */
@@ -36,18 +38,26 @@ export interface Entry {
   age?: number;
 }
 
+import { compressIPv6 } from './address.ts';
+
 // One entry: the head ("ipv4 2 tcp 6 431999 ESTABLISHED", GRE adds its
 // timeouts), then the original and the reply tuple. One regular expression:
 // under QuickJS it is several times faster than taking the line apart with
 // string calls.
-const TUPLE = 'src=(\\S+) dst=(\\S+) (?:sport=(\\d+) dport=(\\d+) |srckey=0x([0-9a-f]+) dstkey=0x([0-9a-f]+) )?(?:packets=(\\d+) bytes=(\\d+) )?';
+const TUPLE = 'src=(\\S+) dst=(\\S+) (?:sport=(\\d+) dport=(\\d+) |srckey=0x([0-9a-f]+) dstkey=0x([0-9a-f]+) )?(?:zone-(?:orig|reply)=\\d+ )?(?:packets=(\\d+) bytes=(\\d+) )?';
+// Offloaded entries have no timeout; TCP states include SYN_SENT2.
 const LINE = new RegExp(
-  `^(?:(ipv[46]) +\\d+ +)?\\S+ +(\\d+) +(\\d+) (?:([A-Z_]+) )?(?:timeout=\\d+, stream_timeout=\\d+ )?${TUPLE}(?:zone-orig=\\d+ )?(\\[UNREPLIED\\] )?${TUPLE}`,
+  `^(?:(ipv[46]) +\\d+ +)?\\S+ +(\\d+) +(?:(\\d+) )?(?:([A-Z][A-Z0-9_]*) )?(?:timeout=\\d+, stream_timeout=\\d+ )?${TUPLE}(\\[UNREPLIED\\] )?${TUPLE}`,
 );
 const TUPLE_GROUPS = 8;
 
+/** /proc prints IPv6 addresses in full ("2001:0db8:0000:..."); `conntrack -L` compressed. */
+function address(text: string): string {
+  return text.length === 39 ? compressIPv6(text) : text;
+}
+
 function tuple(m: RegExpExecArray, at: number): Tuple {
-  const t: Tuple = { src: m[at], dst: m[at + 1] };
+  const t: Tuple = { src: address(m[at]), dst: address(m[at + 1]) };
   if (m[at + 2] !== undefined) {
     t.sport = +m[at + 2];
     t.dport = +m[at + 3];
@@ -81,12 +91,13 @@ export function parseEntry(line: string): Entry | null {
     // `conntrack -L` leaves out the family; an IPv6 address has colons.
     family: m[1] === 'ipv6' || (m[1] === undefined && original.src.indexOf(':') >= 0) ? 'ipv6' : 'ipv4',
     protonum: +m[2],
-    timeout: +m[3],
     original,
     reply: tuple(m, 6 + TUPLE_GROUPS),
     assured: line.indexOf('[ASSURED]', rest) >= 0,
     unreplied: m[5 + TUPLE_GROUPS] !== undefined,
+    offloaded: line.indexOf('OFFLOAD]', rest) >= 0,
   };
+  if (m[3] !== undefined) entry.timeout = +m[3];
   if (m[4] !== undefined) entry.state = m[4];
   const helper = after(line, ' helper=', rest);
   if (helper) entry.helper = helper;

@@ -13,7 +13,7 @@ interface NftCounter {
   counter?: { name?: string; packets?: number; bytes?: number };
 }
 
-/** Counts the packets our prerouting/output rules hand to the PPTP helper. */
+/** Counts the new PPTP control connections our prerouting/output rules hand to the helper. */
 export const HELPER_COUNTER = 'pptp_helper';
 
 export interface Counters {

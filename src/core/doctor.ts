@@ -88,32 +88,37 @@ function helperModules(f: DoctorFacts): Check {
 function helperAttached(f: DoctorFacts): Check | null {
   if (f.pptpMode !== 'allow' || !f.helper?.available || !f.tableLoaded) return null;
   const id = 'helper-attached';
-  const controls = all(f).filter((s) => s.protocol === 'pptp').flatMap((s) => s.flows.filter((x) => x.transport === 'tcp'));
-  const handed = `${f.helperCount?.packets ?? 0} control packets handed to it since the table was loaded`;
+  // The kernel's PPTP helper, and so our rule, is IPv4 only.
+  const controls = all(f)
+    .filter((s) => s.protocol === 'pptp' && s.family === 'ipv4')
+    .flatMap((s) => s.flows.filter((x) => x.transport === 'tcp'));
   if (f.helperCount === null) {
     return { id, verdict: 'fail', summary: 'the table has no helper rule although PPTP is allowed', fix: 'vpn-passthrough apply' };
   }
+  const handed = `${f.helperCount.packets} new control connections handed to it since the table was loaded`;
   if (controls.length === 0) return { id, verdict: 'info', summary: `no PPTP connection right now; ${handed}` };
-  if (f.controlsWithHelper !== null && f.controlsWithHelper < controls.length) {
+  if (f.controlsWithHelper !== null) {
+    if (f.controlsWithHelper >= controls.length) {
+      return { id, verdict: 'ok', summary: `${controls.length} PPTP control connections, conntrack shows helper=pptp on each` };
+    }
     return {
       id,
       verdict: 'fail',
-      summary: `${controls.length - f.controlsWithHelper} of ${controls.length} PPTP control connections have no helper (opened before the table was loaded?); ${handed}`,
+      summary: `${controls.length - f.controlsWithHelper} of ${controls.length} PPTP control connections have no helper (opened before the table was loaded?)`,
       fix: 'reconnect those PPTP clients, or clear their entries: conntrack -D -p tcp --dport 1723',
     };
   }
-  // Without conntrack -L the helper is not visible; the rule's counter is the
-  // hint, though it restarts at every apply.
-  if (f.controlsWithHelper === null && f.helperCount.packets === 0) {
+  // Without conntrack -L the helper is not visible per connection; the rule
+  // counts the connections it gave the helper, since the last apply.
+  if (f.helperCount.packets < controls.length) {
     return {
       id,
       verdict: 'warn',
-      summary: `${controls.length} PPTP control connections, but no packet has reached our helper rule since the table was loaded`,
-      fix: 'check that the clients come in through the LAN devices (vpn-passthrough status); install conntrack to see helper=pptp per connection',
+      summary: `${controls.length} PPTP control connections, ${handed}: the older ones may lack it`,
+      fix: 'reconnect PPTP clients that fail; install conntrack to see helper=pptp per connection',
     };
   }
-  const shown = f.controlsWithHelper === null ? '' : ', conntrack shows helper=pptp on each';
-  return { id, verdict: 'ok', summary: `${controls.length} PPTP control connections${shown}; ${handed}` };
+  return { id, verdict: 'ok', summary: `${controls.length} PPTP control connections; ${handed}` };
 }
 
 function masquerade(f: DoctorFacts): Check {
@@ -141,19 +146,24 @@ function offloading(f: DoctorFacts): Check {
   };
 }
 
+const rawFlow = (s: Session) => s.flows.some((x) => x.part === 'esp' || x.part === 'ah');
+const translated = (s: Session) => s.family === 'ipv4' && s.flows.some((x) => x.publicAddress !== undefined);
+
 function rawEsp(f: DoctorFacts): Check[] {
-  const ipsec = all(f).filter((s) => s.protocol === 'ipsec');
+  // Only where NAT translates: routed IPv6 carries raw ESP for any number of clients.
+  const ipsec = all(f).filter((s) => s.protocol === 'ipsec' && translated(s));
   if (ipsec.length === 0) return [];
-  const raw = ipsec.filter((s) => s.flows.some((x) => x.part === 'esp' || x.part === 'ah'));
+  const raw = ipsec.filter(rawFlow);
   const out: Check[] = [];
-  const servers = [...new Set(raw.map((s) => s.server))];
-  for (const server of servers) {
-    const clients = [...new Set(ipsec.filter((s) => s.server === server).map((s) => s.client))];
+  for (const server of [...new Set(raw.map((s) => s.server))]) {
+    // Clients that need raw ESP to this server: those using it, and those with IKE but no NAT-T.
+    const needing = ipsec.filter((s) => s.server === server && (rawFlow(s) || !s.flows.some((x) => x.part === 'natt')));
+    const clients = [...new Set(needing.map((s) => s.client))];
     if (clients.length < 2) continue;
     out.push({
       id: 'esp-clash',
       verdict: 'fail',
-      summary: `${list(clients)} all run IPsec to ${server} with raw ESP in use: NAT can carry raw ESP to one server for one LAN client only`,
+      summary: `${list(clients)} all need raw ESP to ${server}: NAT can carry raw ESP to one server for one LAN client only`,
       fix: NATT_FIX,
     });
   }
@@ -165,7 +175,7 @@ function rawEsp(f: DoctorFacts): Check[] {
       fix: NATT_FIX,
     });
   } else {
-    out.push({ id: 'natt', verdict: 'ok', summary: `${ipsec.length} IPsec sessions, all using NAT-T or IKE only` });
+    out.push({ id: 'natt', verdict: 'ok', summary: `${ipsec.length} IPsec sessions through NAT, all using NAT-T or IKE only` });
   }
   return out;
 }

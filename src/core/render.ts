@@ -198,7 +198,8 @@ function renderDispatch(): string[] {
 
 function renderHelper(config: Config, facts: Facts): string[] {
   if (config.protocols.pptp.mode !== 'allow' || !facts.pptpHelper) return [];
-  const assign = `meta nfproto ipv4 tcp dport ${PPTP_HELPER.port} counter name "${HELPER_COUNTER}" ct helper set "${PPTP_HELPER.name}"`;
+  // Only a new connection can take a helper; counting those tells doctor how many did.
+  const assign = `meta nfproto ipv4 tcp dport ${PPTP_HELPER.port} ct state new counter name "${HELPER_COUNTER}" ct helper set "${PPTP_HELPER.name}"`;
   return [
     `${T}# Call-ID translation, so that several LAN clients can reach one PPTP server.`,
     `${T}ct helper ${PPTP_HELPER.name} {`,
@@ -207,7 +208,7 @@ function renderHelper(config: Config, facts: Facts): string[] {
     `${T}}`,
     '',
     `${T}counter ${HELPER_COUNTER} {`,
-    `${T}${T}comment "PPTP control packets handed to the helper"`,
+    `${T}${T}comment "new PPTP control connections handed to the helper"`,
     `${T}}`,
     '',
     ...chain('prerouting', [

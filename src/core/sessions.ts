@@ -4,6 +4,7 @@
 // chunks, it keeps only VPN flows, so memory follows the VPN traffic, not the
 // size of the conntrack table.
 
+import type { Subnets } from './address.ts';
 import { ConntrackScanner, type Entry, type Interest, type Tuple } from './conntrack.ts';
 import type { Count } from './counters.ts';
 import { PARTS, PROTOCOLS, type Part, type PartName, type ProtocolName } from './protocols.ts';
@@ -19,8 +20,10 @@ export interface Flow {
   /** The client's address on the outside, where the router translated it. */
   publicAddress?: string;
   state?: string;
-  /** Seconds left before the entry expires without traffic. */
-  timeout: number;
+  /** Seconds left before the entry expires without traffic; none while offloaded. */
+  timeout?: number;
+  /** In the flow table: packets skip the forward hook (and so a block) until the entry goes. */
+  offloaded?: boolean;
   age?: number;
   /** Both directions seen. */
   replied: boolean;
@@ -57,10 +60,24 @@ interface Oriented {
   publicAddress?: string;
 }
 
-function orient(e: Entry): Oriented {
-  // A translated destination means the entry came in from the outside.
-  if (e.original.dst !== e.reply.src) return { client: e.reply, server: e.original, publicAddress: e.original.dst };
-  return { client: e.original, server: e.reply, publicAddress: e.reply.dst !== e.original.src ? e.reply.dst : undefined };
+/**
+ * Client to server, whichever side opened the entry (a PPTP helper may see
+ * the server's GRE first). With the LAN's subnets known, the client is the
+ * side on the LAN and entries without one (the router's own VPNs, inbound
+ * connections) are no passthrough; without them, a translated destination
+ * is taken to mean the entry came in from the outside.
+ */
+function orient(e: Entry, lan: Subnets | null): Oriented | null {
+  const outbound = (): Oriented => ({
+    client: e.original,
+    server: e.reply,
+    publicAddress: e.reply.dst !== e.original.src ? e.reply.dst : undefined,
+  });
+  const inbound = (): Oriented => ({ client: e.reply, server: e.original, publicAddress: e.original.dst !== e.reply.src ? e.original.dst : undefined });
+  if (lan === null) return e.original.dst !== e.reply.src ? inbound() : outbound();
+  if (lan.contains(e.original.src)) return outbound();
+  if (lan.contains(e.reply.src)) return inbound();
+  return null;
 }
 
 // PARTS indexed by what an entry shows: "tcp 1723", "esp", "gre 1"; and
@@ -94,7 +111,9 @@ function count(t: Tuple): Count | undefined {
 }
 
 function toFlow(e: Entry, o: Oriented, part: Part, transport: string): Flow {
-  const flow: Flow = { part: part.name, transport, timeout: e.timeout, replied: !e.unreplied };
+  const flow: Flow = { part: part.name, transport, replied: !e.unreplied };
+  if (e.timeout !== undefined) flow.timeout = e.timeout;
+  if (e.offloaded) flow.offloaded = true;
   if (o.client.sport !== undefined) flow.clientPort = o.client.sport;
   if (o.client.dport !== undefined) flow.serverPort = o.client.dport;
   if (part.name === 'pptp' && transport === 'gre') flow.callIds = callIds(o);
@@ -134,6 +153,9 @@ export class SessionCollector {
   private loneGre: { session: Session; flow: Flow }[] = [];
   private scanner = new ConntrackScanner(INTEREST, (entry) => this.add(entry));
 
+  /** lan: the LAN's subnets, where known (see orient). */
+  constructor(private lan: Subnets | null = null) {}
+
   /** Conntrack entries read, VPN or not. */
   get rows(): number {
     return this.scanner.rows;
@@ -145,7 +167,8 @@ export class SessionCollector {
   }
 
   private add(entry: Entry): void {
-    const o = orient(entry);
+    const o = orient(entry, this.lan);
+    if (o === null) return;
     const transport = TRANSPORT[entry.protonum];
     const part = partOf(transport, o);
     if (!part) return;

@@ -66,3 +66,33 @@ export function resolveZones(sys: System, paths: Paths, zones: string[]): ZoneDe
   const devices = fromFile || (paths.inFirewall ? [] : fromCli(sys, zones, notes));
   return { devices: devices.filter((d, i) => devices.indexOf(d) === i), notes };
 }
+
+interface Fw4Network {
+  zone?: string;
+  device?: string;
+  ipaddrs?: { addr?: string; bits?: number }[];
+}
+
+/**
+ * The LAN's subnets from fw4's state (its copy of network.interface dump):
+ * the addresses of networks in the LAN zones or on LAN devices. null when
+ * the state says nothing, so callers fall back to guessing.
+ */
+export function lanSubnets(sys: System, paths: Paths, zones: string[], devices: string[]): string[] | null {
+  const text = sys.readFile(paths.fw4State);
+  if (text === null) return null;
+  let networks: Record<string, Fw4Network>;
+  try {
+    networks = (JSON.parse(text) as { networks?: Record<string, Fw4Network> }).networks ?? {};
+  } catch {
+    return null;
+  }
+  const subnets: string[] = [];
+  for (const name of Object.keys(networks)) {
+    const net = networks[name];
+    const onLan = (net.zone !== undefined && zones.indexOf(net.zone) >= 0) || (net.device !== undefined && devices.indexOf(net.device) >= 0);
+    if (!onLan) continue;
+    for (const a of net.ipaddrs ?? []) if (a.addr && a.bits !== undefined) subnets.push(`${a.addr}/${a.bits}`);
+  }
+  return subnets.length > 0 ? subnets : null;
+}

@@ -2,15 +2,18 @@
 # `make test` runs every test. See README.md.
 
 DEBIAN_PACKAGES := nftables conntrack iproute2 python3 make gcc libc6-dev \
-	python3-scapy strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins iputils-ping time
+	python3-scapy strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins iputils-ping time \
+	chromium
 SOURCES := $(shell find src -name '*.ts') tools/build.mjs package.json
+LUCI_VIEW := dist/luci/htdocs/luci-static/resources/view/vpn-passthrough/vpn-passthrough.js
 
-.PHONY: all deps test typecheck bench lab clean
+.PHONY: all deps test typecheck bench lab pot clean
 
-all: deps node_modules/.installed build/qjs dist/vpn-passthrough.js
+all: deps node_modules/.installed build/qjs dist/vpn-passthrough.js $(LUCI_VIEW)
 
-# Debian packages for building QuickJS and for the tests (nft, netns);
-# installed only where missing, and only as root on an apt system.
+# Debian packages for building QuickJS and for the tests (nft, netns, the
+# lab's VPN peers, chromium for the LuCI page); installed only where
+# missing, and only as root on an apt system.
 deps:
 	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -30,9 +33,18 @@ build/qjs: tools/qjs.sh
 dist/vpn-passthrough.js: $(SOURCES) node_modules/.installed
 	node tools/build.mjs
 
+# The LuCI view (luci/README.md); it imports types from src/.
+$(LUCI_VIEW): $(shell find luci/src luci/types -name '*.ts') luci/build.mjs $(SOURCES) node_modules/.installed
+	node luci/build.mjs
+
+# Rewrites the LuCI po template from the view's _() strings.
+pot: node_modules/.installed
+	node luci/build.mjs --pot
+
 typecheck: node_modules/.installed
 	npx tsc --noEmit -p .
 	npx tsc --noEmit -p test
+	npx tsc --noEmit -p luci
 
 test: all typecheck
 	npx tap

@@ -1,0 +1,305 @@
+// luci-app-vpn-passthrough: the menu and ACL files rpcd and LuCI read, the
+// built view in LuCI's view form, its po template, and the page itself in
+// headless Chromium on a stand-in for LuCI (test/luci/luci.js) whose ubus
+// answers come from fixtures: it renders, saves a block through uci and
+// re-applies after LuCI's apply, and is read-only without write access.
+
+import t from 'tap';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { chromium, type Page } from 'playwright-core';
+import { parseUci } from '../src/core/uci.ts';
+import { ROOT } from './lib/paths.ts';
+
+const MENU = `${ROOT}luci/root/usr/share/luci/menu.d/luci-app-vpn-passthrough.json`;
+const ACL = `${ROOT}luci/root/usr/share/rpcd/acl.d/luci-app-vpn-passthrough.json`;
+const VIEW = `${ROOT}dist/luci/htdocs/luci-static/resources/view/vpn-passthrough/vpn-passthrough.js`;
+const SOURCE = `${ROOT}luci/src/view.ts`;
+const POT = `${ROOT}luci/po/templates/vpn-passthrough.pot`;
+const STUB = `${ROOT}test/luci`;
+const CHROMIUM = '/usr/bin/chromium';
+
+const readJson = (file: string) => JSON.parse(readFileSync(file, 'utf8'));
+
+t.test('menu and ACL: the keys LuCI and rpcd read, the methods of docs/ubus.md', async (t) => {
+  const menu = readJson(MENU);
+  const acl = readJson(ACL);
+  t.same(Object.keys(menu), ['admin/network/vpn-passthrough'], 'one entry under Network');
+  const node = menu['admin/network/vpn-passthrough'];
+  t.equal(typeof node.title, 'string');
+  t.same(node.action, { type: 'view', path: 'vpn-passthrough/vpn-passthrough' }, 'a JS view');
+  t.same(node.depends, { acl: ['luci-app-vpn-passthrough'], uci: { 'vpn-passthrough': true } }, 'needs the ACL and the config');
+
+  t.same(Object.keys(acl), ['luci-app-vpn-passthrough'], 'the ACL group the menu names');
+  const group = acl['luci-app-vpn-passthrough'];
+  t.equal(typeof group.description, 'string');
+  t.same(group.read, { ubus: { 'vpn-passthrough': ['status', 'sessions', 'doctor', 'get'] }, uci: ['vpn-passthrough'] }, 'read: the queries');
+  t.same(group.write, { ubus: { 'vpn-passthrough': ['set', 'apply'] }, uci: ['vpn-passthrough'] }, 'write: the changes');
+
+  const documented = [...readFileSync(`${ROOT}docs/ubus.md`, 'utf8').matchAll(/^\| `(\w+)` +\|/gm)].map((m) => m[1]);
+  const granted = [...group.read.ubus['vpn-passthrough'], ...group.write.ubus['vpn-passthrough']];
+  t.same(granted.slice().sort(), documented.slice().sort(), 'the ACL grants exactly the documented methods');
+});
+
+t.test('the built view is in the form LuCI loads', async (t) => {
+  execFileSync(process.execPath, [`${ROOT}luci/build.mjs`], { cwd: ROOT });
+  const js = readFileSync(VIEW, 'utf8');
+  const lines = js.split('\n');
+  t.equal(lines[0], "'use strict';", 'first line');
+  const requires = lines.slice(1, lines.indexOf('')).map((l) => /^'require ([\w.]+)';$/.exec(l)?.[1]);
+  t.same(requires, ['view', 'form', 'rpc', 'poll', 'dom', 'ui'], 'then one require line per module, as LuCI parses them');
+  t.match(js, /\nreturn view\.extend\(\{\n[\s\S]*\n\}\);\n$/, 'ends in return view.extend({...});');
+  t.notMatch(js, /^\s*(import|export)\b/m, 'no module syntax left');
+  // LuCI compiles the file as a function body whose parameters are the modules.
+  t.doesNotThrow(() => new Function('window', 'document', 'L', ...(requires as string[]), js), 'compiles as that function body');
+});
+
+t.test('the po template holds exactly the translatable strings', async (t) => {
+  const source = readFileSync(SOURCE, 'utf8');
+  const literal = /\b_\(\s*'((?:[^'\\]|\\.)*)'/g;
+  const strings = new Set([...source.matchAll(literal)].map((m) => m[1].replace(/\\'/g, "'")));
+  strings.add(readJson(MENU)['admin/network/vpn-passthrough'].title);
+  t.equal((source.match(/\b_\(/g) ?? []).length, [...source.matchAll(literal)].length, 'every _() takes a string literal');
+  const msgids = [...readFileSync(POT, 'utf8').matchAll(/^msgid (".*")$/gm)].map((m) => JSON.parse(m[1]) as string).filter(Boolean);
+  t.same(msgids.slice().sort(), [...strings].sort(), 'node luci/build.mjs --pot is up to date');
+});
+
+/** ubus as rpcd answers it for one session: uci on a copy of the shipped config, vpn-passthrough from fixtures. */
+class Ubus {
+  acl: 'read' | 'write' = 'write';
+  calls: { object: string; method: string; args: Record<string, unknown> }[] = [];
+  committed = configValues();
+  staged = configValues();
+  /** `uci changes` at each commit, as libuci's delta. */
+  applied: unknown[][][] = [];
+  delta: unknown[][] = [];
+  fixtures: Record<string, unknown> = Object.fromEntries(
+    ['status', 'sessions', 'doctor'].map((m) => [m, readJson(`${STUB}/fixtures/${m}.json`)]),
+  );
+
+  call(object: string, method: string, args: Record<string, unknown>): [number, unknown?] {
+    this.calls.push({ object, method, args });
+    const write = ['set', 'delete', 'apply'].includes(method) && object !== 'session';
+    if (write && this.acl === 'read') return [6]; // UBUS_STATUS_PERMISSION_DENIED
+    if (object === 'session' && method === 'access') return [0, { access: args.function === 'read' || this.acl === 'write' }];
+    if (object === 'vpn-passthrough') {
+      if (method === 'apply') return [0, { applied: true, enabled: true, lan_devices: ['br-lan'], pptp_helper: true, warnings: [] }];
+      return method in this.fixtures ? [0, this.fixtures[method]] : [3]; // UBUS_STATUS_METHOD_NOT_FOUND
+    }
+    if (object !== 'uci') return [4]; // UBUS_STATUS_NOT_FOUND
+    if (method === 'apply') {
+      if (!this.delta.length) return [5]; // UBUS_STATUS_NO_DATA
+      this.applied.push(this.delta);
+      this.delta = [];
+      this.committed = JSON.parse(JSON.stringify(this.staged));
+      return [0];
+    }
+    if (method === 'confirm') return [0];
+    if (args.config !== 'vpn-passthrough') return [4];
+    const sid = args.section as string;
+    switch (method) {
+      case 'get':
+        return [0, { values: this.staged }];
+      case 'set':
+        for (const [opt, value] of Object.entries(args.values as Record<string, unknown>)) {
+          if (JSON.stringify(this.staged[sid][opt]) === JSON.stringify(value)) continue; // libuci records no delta for the same value
+          this.staged[sid][opt] = value;
+          this.delta.push(['set', sid, opt, value]);
+        }
+        return [0];
+      case 'delete':
+        for (const opt of args.options as string[]) {
+          if (!(opt in this.staged[sid])) continue;
+          delete this.staged[sid][opt];
+          this.delta.push(['remove', sid, opt]);
+        }
+        return [0];
+    }
+    return [3];
+  }
+
+  called(object: string, method: string) {
+    return this.calls.filter((c) => c.object === object && c.method === method);
+  }
+}
+
+/** /etc/config/vpn-passthrough as shipped, in the shape of ubus `uci get`. */
+function configValues(): Record<string, Record<string, unknown>> {
+  const doc = parseUci(readFileSync(`${ROOT}files/etc/config/vpn-passthrough`, 'utf8'), 'vpn-passthrough');
+  return Object.fromEntries(doc.sections.map((s) => [s.name!, {
+    '.name': s.name, '.type': s.type, '.anonymous': false,
+    ...Object.fromEntries(s.options.map((o) => [o.name, o.isList ? o.values : o.values[0]])),
+  }]));
+}
+
+function serve(ubus: Ubus) {
+  const files: Record<string, string> = {
+    '/luci-static/resources/luci.js': `${STUB}/luci.js`,
+    '/luci-static/resources/view/vpn-passthrough/vpn-passthrough.js': VIEW,
+  };
+  const handle = (req: IncomingMessage, res: ServerResponse, body: string) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'POST' && path === '/ubus') {
+      const { id, params } = JSON.parse(body);
+      const [, object, method, args] = params;
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ jsonrpc: '2.0', id, result: ubus.call(object, method, args) }));
+      return;
+    }
+    if (path === '/') {
+      const env = {
+        sessionid: 'stub', requestpath: 'vpn-passthrough/vpn-passthrough', resource: '/luci-static/resources',
+        pollinterval: 5, apply_display: 0.5, nodespec: { readonly: ubus.acl === 'read' },
+      };
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+      res.end(readFileSync(`${STUB}/index.html`, 'utf8').replace('/*ENV*/null', JSON.stringify(env)));
+      return;
+    }
+    if (files[path]) {
+      res.writeHead(200, { 'Content-Type': 'application/javascript' });
+      res.end(readFileSync(files[path]));
+      return;
+    }
+    res.writeHead(path === '/favicon.ico' ? 204 : 404);
+    res.end();
+  };
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => (body += chunk));
+    req.on('end', () => handle(req, res, body));
+  });
+  return new Promise<{ url: string; close: () => Promise<void> }>((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve({
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+      close: () => new Promise((done) => server.close(() => done())),
+    })),
+  );
+}
+
+async function until(check: () => boolean, ms: number): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) if (check()) return true;
+  return check();
+}
+
+const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing (apt-get install chromium)`;
+
+t.test('the page in headless Chromium', { skip, timeout: 60_000 }, async (t) => {
+  execFileSync(process.execPath, [`${ROOT}luci/build.mjs`], { cwd: ROOT });
+  const ubus = new Ubus();
+  const server = await serve(ubus);
+  t.teardown(server.close);
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--no-first-run', '--disable-sync', '--disable-quic'],
+  });
+  t.teardown(() => browser.close());
+
+  /** A fresh browser context (its own profile state) on the page, with its errors collected. */
+  async function open(): Promise<{ page: Page; errors: string[]; loads: () => number }> {
+    const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    let loads = 0;
+    page.on('load', () => loads++);
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    await page.goto(server.url);
+    await page.locator('.cbi-page-actions').waitFor({ timeout: 10_000 }).catch(async (e: Error) => {
+      throw new Error(`${e.message}\npage errors: ${errors.join('\n')}\n${await page.locator('#maincontent').innerHTML()}`);
+    });
+    return { page, errors, loads: () => loads };
+  }
+  const toggle = (page: Page, protocol: string) => page.locator(`#cbi-vpn-passthrough-${protocol}-mode input[type=checkbox]`);
+  const sectionOf = (page: Page, protocol: string) => page.locator('.cbi-section', { has: page.locator(`#cbi-vpn-passthrough-${protocol}-mode`) });
+
+  t.test('renders toggles, notes, counters, sessions and findings', async (t) => {
+    const { page, errors } = await open();
+    for (const p of ['pptp', 'l2tp', 'ipsec', 'gre']) {
+      t.ok(await toggle(page, p).isChecked(), `${p}: a toggle, on (allow)`);
+      t.match(await sectionOf(page, p).locator('.cbi-section-descr').textContent(), /\w+ \w+/, `${p}: a one-line explanation`);
+      for (const o of ['family', 'client', 'server']) t.ok(await page.locator(`#cbi-vpn-passthrough-${p}-${o}`).isVisible(), `${p}: ${o} shown with allow`);
+    }
+    t.match(await sectionOf(page, 'pptp').locator('.cbi-section-descr').textContent(), /Insecure:.*cracked offline/, 'PPTP is marked insecure');
+    t.notMatch(await sectionOf(page, 'ipsec').locator('.cbi-section-descr').textContent(), /Insecure/, 'IPsec is not');
+    t.ok(await page.locator('#cbi-vpn-passthrough-ipsec-esp select').isVisible(), 'IPsec has its raw ESP/AH setting');
+    t.ok(await page.locator('#cbi-vpn-passthrough-global-enabled input[type=checkbox]').isChecked(), 'enabled');
+    t.notOk(await page.locator('#cbi-vpn-passthrough-global-log input[type=checkbox]').isChecked(), 'log off');
+
+    const traffic = page.locator('#vpn-passthrough-traffic tr');
+    t.equal(await traffic.count(), 1 + 7, 'a counter row per part');
+    t.match(await traffic.filter({ hasText: 'PPTP control and data' }).textContent(), /allowed.*36 packets, 3\.1 KiB/, 'passed PPTP');
+    t.match(await traffic.filter({ hasText: 'plain GRE' }).textContent(), /-\s*12 packets, 1\.1 KiB/, 'blocked GRE');
+
+    const sessions = page.locator('#vpn-passthrough-sessions tr');
+    t.equal(await sessions.count(), 1 + 4, 'a row per session of the fixture');
+    t.match(await sessions.nth(1).textContent(), /192\.168\.1\.10\s*PPTP\s*203\.0\.113\.7\s*tcp 59526 → 1723gre call-id 1 → 256 \(59526\)\s*13 packets, 948 B/, 'PPTP with its control and GRE flows');
+    t.match(await sessions.nth(4).textContent(), /192\.168\.1\.11\s*IPsec/, 'the second client');
+
+    const doctor = page.locator('#vpn-passthrough-doctor tr');
+    t.equal(await doctor.count(), 1 + 7, 'a row per check');
+    t.match(await doctor.nth(1).textContent(), /^Warning/, 'warnings first');
+    t.equal(await page.locator('#vpn-passthrough-doctor code').count(), 2, 'the two findings come with their fix');
+    t.match(await page.locator('#vpn-passthrough-doctor code').first().textContent(), /conntrack -D|flow_offloading/, 'a fix to run');
+
+    mkdirSync(`${ROOT}test/output`, { recursive: true });
+    await page.screenshot({ path: `${ROOT}test/output/luci.png`, fullPage: true });
+
+    ubus.fixtures.sessions = { ...(ubus.fixtures.sessions as object), clients: [] };
+    t.ok(await page.getByText('No VPN sessions.').waitFor({ timeout: 7_000 }).then(() => true, () => false), 'poll refreshes the sessions');
+    t.same(errors, [], 'no errors in the page');
+    await page.context().close();
+  });
+
+  t.test('PPTP blocked: one uci change, LuCI applies it, then the backend applies', async (t) => {
+    const { page, errors, loads } = await open();
+    await toggle(page, 'pptp').uncheck();
+    t.notOk(await page.locator('#cbi-vpn-passthrough-pptp-client').isVisible(), 'the scope hides with block');
+    await page.getByRole('button', { name: 'Save & Apply' }).click();
+
+    t.ok(await until(() => ubus.called('vpn-passthrough', 'apply').length > 0, 5_000), 'rpc apply is called');
+    t.same(ubus.applied, [[['set', 'pptp', 'mode', 'block']]], 'LuCI committed exactly vpn-passthrough.pptp.mode=block');
+    const order = ubus.calls.map((c) => `${c.object}.${c.method}`);
+    t.ok(order.lastIndexOf('uci.confirm') < order.indexOf('vpn-passthrough.apply'), 'after the apply was confirmed (uci-applied)');
+    t.same(ubus.called('uci', 'set').find((c) => c.args.section === 'pptp')?.args.values, { mode: 'block' }, 'the form sent mode=block');
+    t.equal(ubus.committed.pptp.mode, 'block');
+
+    t.ok(await until(() => loads() === 2, 5_000), 'LuCI reloads the page after an apply');
+    await page.locator('.cbi-page-actions').waitFor();
+    t.notOk(await toggle(page, 'pptp').isChecked(), 'reloaded: PPTP shows blocked');
+    t.ok(await toggle(page, 'l2tp').isChecked(), 'the others still allowed');
+    t.same(errors, [], 'no errors in the page');
+    await page.context().close();
+  });
+
+  t.test('backend failures are shown in place, the form still works', async (t) => {
+    const saved = { ...ubus.fixtures };
+    t.teardown(() => { ubus.fixtures = saved; });
+    ubus.fixtures.doctor = { error: { code: 'failed', message: 'nft -j list table failed: permission denied' } };
+    delete ubus.fixtures.sessions; // ubus: method not found, as without the rpcd plugin
+    const { page, errors } = await open();
+    t.match(await page.locator('#vpn-passthrough-doctor').textContent(), /nft -j list table failed: permission denied/, 'the error of the body');
+    t.match(await page.locator('#vpn-passthrough-sessions').textContent(), /No answer from the vpn-passthrough service/, 'no answer');
+    t.ok(await toggle(page, 'pptp').isVisible(), 'the form is there');
+    t.same(errors, [], 'no errors in the page');
+    await page.context().close();
+  });
+
+  t.test('read-only ACL: every control disabled', async (t) => {
+    ubus.acl = 'read';
+    const before = ubus.calls.length;
+    const { page, errors } = await open();
+    const controls = page.locator('.cbi-map input, .cbi-map select, .cbi-map button, .cbi-page-actions button');
+    const n = await controls.count();
+    t.ok(n > 20, `${n} controls`);
+    const enabled = [];
+    for (let i = 0; i < n; i++) if (await controls.nth(i).isEnabled()) enabled.push(await controls.nth(i).evaluate((e) => e.outerHTML));
+    t.same(enabled, [], 'none enabled');
+    t.ok(await page.locator('#vpn-passthrough-sessions tr').count() > 1, 'status still shown');
+    t.same(ubus.calls.slice(before).filter((c) => ['set', 'delete', 'apply'].includes(c.method)), [], 'nothing written');
+    t.same(errors, [], 'no errors in the page');
+    await page.context().close();
+  });
+});

@@ -1,0 +1,522 @@
+// A stand-in for LuCI's client runtime (luci-base luci.js, form.js, rpc.js,
+// uci.js, ui.js), written for test/luci.test.ts: just the part our view uses,
+// behaving as LuCI documents it. It loads a view the way LuCI does (fetch the
+// file, read its 'require' lines, run the rest as the body of
+// function(window, document, L, ...modules)) and talks ubus JSON-RPC to the
+// test's server, which answers from fixtures and records every call.
+(function () {
+	'use strict';
+
+	const env = window.luciEnv;
+
+	/* dom: E() and friends */
+
+	const isNode = (x) => x instanceof Node;
+
+	const dom = {
+		/* A lone string is set as HTML; array members become nodes or text. */
+		append(node, children) {
+			if (Array.isArray(children)) {
+				for (const c of children)
+					if (isNode(c)) node.appendChild(c);
+					else if (c != null) node.appendChild(document.createTextNode(String(c)));
+				return node.lastChild;
+			}
+			if (isNode(children)) return node.appendChild(children);
+			if (children != null) node.innerHTML = String(children);
+			return node.lastChild;
+		},
+		content(node, children) {
+			while (node.firstChild) node.removeChild(node.firstChild);
+			return this.append(node, children);
+		},
+		parent(node, selector) { return node.closest(selector); },
+		bindClassInstance(node, inst) { node.luciInstance = inst; return inst; },
+		findClassInstance(node) {
+			for (; node; node = node.parentNode) if (node.luciInstance) return node.luciInstance;
+			return null;
+		},
+		callClassMethod(node, method, ...args) {
+			const inst = this.findClassInstance(node);
+			return inst && typeof inst[method] === 'function' ? inst[method](...args) : null;
+		}
+	};
+
+	function E(tag, attrs, children) {
+		if (Array.isArray(tag)) {
+			const frag = document.createDocumentFragment();
+			dom.append(frag, tag.concat(attrs != null ? attrs : []));
+			return frag;
+		}
+		if (attrs == null || Array.isArray(attrs) || typeof attrs !== 'object' || isNode(attrs)) {
+			children = attrs;
+			attrs = null;
+		}
+		const el = document.createElement(tag);
+		for (const [k, v] of Object.entries(attrs || {})) {
+			if (v == null) continue;
+			if (typeof v === 'function') el.addEventListener(k, v);
+			else el.setAttribute(k, typeof v === 'object' ? JSON.stringify(v) : String(v));
+		}
+		if (children != null) dom.append(el, children);
+		return el;
+	}
+
+	/* LuCI's printf, the conversions our views use. */
+	String.prototype.format = function (...args) {
+		return this.replace(/%([%sdh])/g, (m, c) => {
+			if (c === '%') return '%';
+			const v = args.shift();
+			if (c === 'd') return String(Math.floor(+v || 0));
+			if (c === 'h') return String(v).replace(/[&<>"']/g, (x) => '&#' + x.charCodeAt(0) + ';');
+			return String(v);
+		});
+	};
+
+	/* rpc: ubus JSON-RPC over HTTP */
+
+	let rpcId = 0;
+	const rpc = {
+		call(object, method, args) {
+			return fetch('/ubus', {
+				method: 'POST',
+				headers: { 'Content-Type': 'application/json' },
+				body: JSON.stringify({ jsonrpc: '2.0', id: ++rpcId, method: 'call', params: [env.sessionid, object, method, args] })
+			}).then((r) => r.json());
+		},
+		declare(d) {
+			return (...args) => {
+				const params = {};
+				(d.params || []).forEach((p, i) => { if (args[i] !== undefined) params[p] = args[i]; });
+				return rpc.call(d.object, d.method, params).then((msg) => {
+					if (msg.error) throw new Error(`RPC call to ${d.object}/${d.method} failed: ${msg.error.message}`);
+					if (d.reject && msg.result[0] !== 0)
+						throw new Error(`RPC call to ${d.object}/${d.method} failed with ubus code ${msg.result[0]}`);
+					let ret = msg.result.length > 1 ? msg.result[1] : msg.result[0];
+					const type = (x) => Object.prototype.toString.call(x);
+					for (const key in d.expect || {}) {
+						if (ret != null && key !== '') ret = ret[key];
+						if (ret == null || type(ret) !== type(d.expect[key])) ret = d.expect[key];
+						break;
+					}
+					return ret;
+				});
+			};
+		}
+	};
+
+	/* uci: values loaded over ubus, changes staged here until save() */
+
+	const uci = {
+		state: { values: {}, changes: {}, deletes: {} },
+		load(configs) {
+			configs = [].concat(configs);
+			return Promise.all(configs.map((c) =>
+				rpc.declare({ object: 'uci', method: 'get', params: ['config'], expect: { values: {} } })(c)
+					.then((values) => { this.state.values[c] = values; })
+			)).then(() => configs);
+		},
+		get(conf, sid, opt) {
+			const c = this.state.changes[conf], d = this.state.deletes[conf], v = this.state.values[conf];
+			if (opt == null) return v ? v[sid] || null : null;
+			if (d && d[sid] && d[sid][opt]) return null;
+			if (c && c[sid] && c[sid][opt] !== undefined) return c[sid][opt];
+			return v && v[sid] && v[sid][opt] !== undefined ? v[sid][opt] : null;
+		},
+		set(conf, sid, opt, val) {
+			const { values: v, changes: c, deletes: d } = this.state;
+			if (!v[conf] || !v[conf][sid]) return;
+			if (val != null && val !== '') {
+				((c[conf] ??= {})[sid] ??= {})[opt] = val;
+				if (d[conf] && d[conf][sid]) delete d[conf][sid][opt];
+			} else {
+				if (c[conf] && c[conf][sid]) delete c[conf][sid][opt];
+				if (v[conf][sid].hasOwnProperty(opt)) ((d[conf] ??= {})[sid] ??= {})[opt] = true;
+			}
+		},
+		unset(conf, sid, opt) { return this.set(conf, sid, opt, null); },
+		save() {
+			const { changes: c, deletes: d } = this.state, tasks = [], configs = new Set();
+			const callSet = rpc.declare({ object: 'uci', method: 'set', params: ['config', 'section', 'values'], reject: true });
+			const callDelete = rpc.declare({ object: 'uci', method: 'delete', params: ['config', 'section', 'options'], reject: true });
+			for (const conf in c) for (const sid in c[conf]) { configs.add(conf); tasks.push(callSet(conf, sid, c[conf][sid])); }
+			for (const conf in d) for (const sid in d[conf]) { configs.add(conf); tasks.push(callDelete(conf, sid, Object.keys(d[conf][sid]))); }
+			return Promise.all(tasks).then(() => {
+				this.state.changes = {};
+				this.state.deletes = {};
+				return this.load([...configs]);
+			});
+		}
+	};
+
+	/* ui: notifications, handler buttons, and the apply flow */
+
+	const ui = {
+		addNotification(title, children, ...classes) {
+			const msg = E('div', { class: 'alert-message ' + classes.join(' ') }, [title ? E('h4', [title]) : '', E('div', {}, children)]);
+			document.getElementById('notifications').appendChild(msg);
+			return msg;
+		},
+		createHandlerFn(ctx, fn, ...args) {
+			return (ev) => {
+				const btn = ev.currentTarget;
+				btn.disabled = true;
+				return Promise.resolve((typeof fn === 'string' ? ctx[fn] : fn).call(ctx, ...args, ev))
+					.finally(() => { btn.disabled = false; });
+			};
+		},
+		changes: {
+			/* As LuCI: commit (with rollback when checked), confirm, fire 'uci-applied', reload the page. */
+			apply(checked) {
+				const status = document.getElementById('applystatus');
+				return rpc.declare({ object: 'uci', method: 'apply', params: ['rollback', 'timeout'] })(!!checked, 30).then((code) => {
+					if (code !== 0) return dom.content(status, [_('There are no changes to apply')]);
+					return rpc.declare({ object: 'uci', method: 'confirm' })().then(() => {
+						document.dispatchEvent(new CustomEvent('uci-applied'));
+						dom.content(status, [_('Configuration changes applied.')]);
+						window.setTimeout(() => { window.location = window.location.href.split('#')[0]; }, env.apply_display * 1000);
+					});
+				});
+			}
+		}
+	};
+
+	/* poll: one loop ticking every second */
+
+	const poll = {
+		queue: [],
+		add(fn, interval) {
+			if (this.queue.some((e) => e.fn === fn)) return false;
+			this.queue.push({ fn, i: interval || env.pollinterval, r: true });
+			if (this.tick != null && !this.active()) this.start();
+			return true;
+		},
+		remove(fn) {
+			const n = this.queue.length;
+			this.queue = this.queue.filter((e) => e.fn !== fn);
+			return this.queue.length !== n;
+		},
+		start() {
+			if (this.active()) return false;
+			this.tick = 0;
+			if (this.queue.length) {
+				this.timer = window.setInterval(() => this.step(), 1000);
+				this.step();
+			}
+			return true;
+		},
+		stop() {
+			if (!this.active()) return false;
+			window.clearInterval(this.timer);
+			delete this.timer;
+			return true;
+		},
+		step() {
+			for (const e of this.queue) {
+				if (this.tick % e.i || !e.r) continue;
+				e.r = false;
+				Promise.resolve(e.fn()).finally(() => { e.r = true; });
+			}
+			this.tick++;
+		},
+		active() { return this.timer != null; }
+	};
+
+	/* form: Map -> sections -> options rendered as LuCI's cbi-* markup */
+
+	const isEqual = (x, y) => JSON.stringify(x) === JSON.stringify(y);
+	const stripTags = (s) => { const d = document.createElement('div'); d.innerHTML = s; return d.textContent; };
+
+	class FormMap {
+		constructor(config, title, description) {
+			Object.assign(this, { config, title: title || '', description: description || '', children: [], readonly: null, data: uci });
+		}
+		section(cls, ...args) {
+			const s = new cls(this, ...args);
+			this.children.push(s);
+			return s;
+		}
+		/* Without an explicit readonly, ask rpcd whether the session may write the config. */
+		load() {
+			const access = this.readonly == null
+				? rpc.declare({ object: 'session', method: 'access', params: ['scope', 'object', 'function'], expect: { access: false } })('uci', this.config, 'write')
+				: true;
+			return Promise.all([access, uci.load(this.config)]).then(([writable]) => {
+				if (writable === false) this.readonly = true;
+			});
+		}
+		render() { return this.load().then(() => this.renderContents()); }
+		renderContents() {
+			const root = this.root || (this.root = E('div', { id: `cbi-${this.config}`, class: 'cbi-map' }));
+			dom.bindClassInstance(root, this);
+			dom.content(root, null);
+			if (this.title) root.appendChild(E('h2', {}, this.title));
+			if (this.description) root.appendChild(E('div', { class: 'cbi-map-descr' }, this.description));
+			for (const s of this.children) root.appendChild(s.render());
+			this.checkDepends();
+			return Promise.resolve(root);
+		}
+		checkDepends() {
+			for (let changed = true, n = 0; changed && n < 10; n++) {
+				changed = false;
+				for (const s of this.children)
+					for (const sid of s.cfgsections())
+						for (const o of s.children) {
+							const frame = o.frame(sid), want = o.depsSatisfied(sid);
+							if (frame && frame.classList.contains('hidden') === want) {
+								frame.classList.toggle('hidden', !want);
+								changed = true;
+							}
+						}
+			}
+		}
+		save() {
+			this.checkDepends();
+			const tasks = [];
+			for (const s of this.children) for (const sid of s.cfgsections()) for (const o of s.children) tasks.push(o.parse(sid));
+			return Promise.all(tasks)
+				.then(() => uci.save())
+				.then(() => this.load())
+				.finally(() => this.renderContents());
+		}
+		reset() { return this.renderContents(); }
+	}
+
+	class NamedSection {
+		constructor(map, section, sectiontype, title, description) {
+			Object.assign(this, { map, section, sectiontype, title: title || '', description: description || '', children: [], addremove: false, anonymous: false });
+		}
+		option(cls, option, title, description) {
+			const o = new cls(this.map, this, option, title, description);
+			this.children.push(o);
+			return o;
+		}
+		cfgsections() { return uci.get(this.map.config, this.section) ? [this.section] : []; }
+		render() {
+			const sid = this.cfgsections()[0], el = E('div', { id: `cbi-${this.map.config}-${this.section}`, class: 'cbi-section' });
+			if (this.title) el.appendChild(E('h3', {}, this.title));
+			if (this.description) el.appendChild(E('div', { class: 'cbi-section-descr' }, this.description));
+			if (sid != null)
+				el.appendChild(E('div', { class: 'cbi-section-node', 'data-section-id': sid }, this.children.map((o) => o.render(sid))));
+			return el;
+		}
+	}
+
+	class AbstractValue {
+		constructor(map, section, option, title, description) {
+			Object.assign(this, { map, section, option, title: title || '', description: description || '', deps: [],
+				rmempty: true, optional: false, retain: false, default: null, readonly: null, placeholder: '', datatype: null,
+				keylist: [], vallist: [] });
+		}
+		depends(field, value) { this.deps.push(typeof field === 'string' ? { [field]: value } : field); }
+		value(key, label) { this.keylist.push(key); this.vallist.push(label != null ? label : key); }
+		cbid(sid) { return `cbid.${this.map.config}.${sid}.${this.option}`; }
+		frame(sid) { return this.map.root && this.map.root.querySelector(`[data-field="${this.cbid(sid)}"]`); }
+		widget(sid) { return this.map.root && this.map.root.querySelector(`[id="${this.cbid(sid)}"]`); }
+		cfgvalue(sid) { return uci.get(this.map.config, sid, this.option); }
+		inputDisabled() { return (this.readonly != null ? this.readonly : this.map.readonly) ? '' : null; }
+		isActive(sid) { const f = this.frame(sid); return f != null && !f.classList.contains('hidden'); }
+		depsSatisfied(sid) {
+			if (!this.deps.length) return true;
+			return this.deps.some((dep) => Object.keys(dep).every((name) => {
+				const o = this.section.children.find((c) => c.option === name);
+				return isEqual(o && o.isActive(sid) ? o.formvalue(sid) : null, dep[name]);
+			}));
+		}
+		render(sid) {
+			const el = E('div', { class: 'cbi-value', id: `cbi-${this.map.config}-${sid}-${this.option}`, 'data-field': this.cbid(sid) });
+			const widget = this.renderWidget(sid, this.cfgvalue(sid));
+			widget.addEventListener('change', () => this.map.checkDepends());
+			el.appendChild(E('label', { class: 'cbi-value-title', for: 'widget.' + this.cbid(sid) }, [stripTags(this.title)]));
+			el.appendChild(E('div', { class: 'cbi-value-field' }, [widget]));
+			if (this.description) el.lastChild.appendChild(E('div', { class: 'cbi-value-description' }, this.description));
+			return el;
+		}
+		renderWidget(sid, value) {
+			return E('input', { id: this.cbid(sid), type: 'text', class: 'cbi-input-text', value: value != null ? value : this.default,
+				placeholder: this.placeholder || null, disabled: this.inputDisabled() });
+		}
+		formvalue(sid) { const w = this.widget(sid); return w ? w.value : null; }
+		/* LuCI's AbstractValue.parse(): an empty or default value is removed (rmempty), a changed one written; hidden ones are removed unless retain. */
+		parse(sid) {
+			if (this.isActive(sid)) {
+				const cval = this.cfgvalue(sid), fval = this.formvalue(sid);
+				if (fval == null || fval == '' || (fval == this.default && (this.optional || this.rmempty))) {
+					if (this.rmempty || this.optional) return Promise.resolve(this.remove(sid));
+					return Promise.reject(new TypeError(`Option "${this.option}" must not be empty.`));
+				}
+				if (!isEqual(cval, fval)) return Promise.resolve(this.write(sid, fval));
+			} else if (!this.retain) {
+				return Promise.resolve(this.remove(sid));
+			}
+			return Promise.resolve();
+		}
+		write(sid, value) { return uci.set(this.map.config, sid, this.option, value); }
+		remove(sid) { return uci.unset(this.map.config, sid, this.option); }
+	}
+
+	class Value extends AbstractValue {}
+
+	class ListValue extends Value {
+		renderWidget(sid, value) {
+			const current = value != null ? value : this.default;
+			return E('select', { id: this.cbid(sid), class: 'cbi-input-select', disabled: this.inputDisabled() },
+				this.keylist.map((k, i) => E('option', { value: k, selected: k === current ? '' : null }, [this.vallist[i]])));
+		}
+	}
+
+	class DynamicList extends Value {
+		renderWidget(sid, value) {
+			const items = [].concat(value != null ? value : this.default || []);
+			const list = E('div', { id: this.cbid(sid), class: 'cbi-dynlist' });
+			const item = (v) => E('div', { class: 'item', 'data-value': v }, [v, ' ',
+				E('button', { class: 'remove', disabled: this.inputDisabled(), click: (ev) => { ev.currentTarget.parentNode.remove(); list.dispatchEvent(new Event('change')); } }, ['×'])]);
+			const input = E('input', { type: 'text', class: 'add-item', placeholder: this.placeholder || null, disabled: this.inputDisabled() });
+			dom.append(list, [...items.map(item), input,
+				E('button', { class: 'add', disabled: this.inputDisabled(), click: () => {
+					if (input.value) { list.insertBefore(item(input.value), input); input.value = ''; list.dispatchEvent(new Event('change')); }
+				} }, ['+'])]);
+			return list;
+		}
+		formvalue(sid) {
+			const w = this.widget(sid);
+			return w ? [...w.querySelectorAll('.item')].map((i) => i.getAttribute('data-value')) : null;
+		}
+	}
+
+	class Flag extends Value {
+		constructor(...args) {
+			super(...args);
+			Object.assign(this, { enabled: '1', disabled: '0' });
+			this.default = this.disabled;
+		}
+		renderWidget(sid, value) {
+			const on = (value != null ? value : this.default) === this.enabled;
+			return E('div', { id: this.cbid(sid), class: 'cbi-checkbox' }, [
+				E('input', { id: 'widget.' + this.cbid(sid), type: 'checkbox', checked: on ? '' : null, disabled: this.inputDisabled() }),
+				E('label', { for: 'widget.' + this.cbid(sid) })
+			]);
+		}
+		formvalue(sid) {
+			const w = this.widget(sid);
+			return w && w.querySelector('input').checked ? this.enabled : this.disabled;
+		}
+		/* LuCI's FlagValue.parse(): always written unless it equals the default and rmempty/optional. */
+		parse(sid) {
+			if (this.isActive(sid)) {
+				const fval = this.formvalue(sid);
+				if (fval == this.default && (this.optional || this.rmempty)) return Promise.resolve(this.remove(sid));
+				return Promise.resolve(this.write(sid, fval));
+			}
+			if (!this.retain) return Promise.resolve(this.remove(sid));
+			return Promise.resolve();
+		}
+	}
+
+	class DummyValue extends Value {
+		renderWidget(sid, value) { return E('div', { id: this.cbid(sid) }, this.rawhtml ? value : [value]); }
+		parse() { return Promise.resolve(); }
+	}
+
+	const form = { Map: FormMap, NamedSection, Value, ListValue, DynamicList, Flag, DummyValue };
+
+	/* view: load(), render(), then the page footer, as LuCI's view class */
+
+	const viewBase = {
+		__init__() {
+			const vp = document.getElementById('view');
+			dom.content(vp, E('div', { class: 'spinning' }, [_('Loading view…')]));
+			return Promise.resolve(this.load())
+				.then((data) => this.render(data))
+				.then((nodes) => {
+					dom.content(vp, nodes);
+					dom.append(vp, this.addFooter());
+				}).catch(L.error);
+		},
+		load() {},
+		render() {},
+		handleSave() {
+			const maps = document.getElementById('maincontent').querySelectorAll('.cbi-map');
+			return Promise.all([...maps].map((m) => dom.callClassMethod(m, 'save')));
+		},
+		handleSaveApply(ev, mode) { return this.handleSave(ev).then(() => ui.changes.apply(mode == '0')); },
+		handleReset() {
+			const maps = document.getElementById('maincontent').querySelectorAll('.cbi-map');
+			return Promise.all([...maps].map((m) => dom.callClassMethod(m, 'reset')));
+		},
+		/* Buttons are disabled when every form is read-only (or, without forms, when the view is). */
+		addFooter() {
+			const maps = [...document.getElementById('view').querySelectorAll('.cbi-map')].map((m) => dom.findClassInstance(m)).filter(Boolean);
+			const readonly = maps.length ? maps.every((m) => m.readonly) : !L.hasViewPermission();
+			const button = (cls, handler, label, ...args) => this[handler]
+				? E('button', { class: `cbi-button ${cls}`, disabled: readonly ? '' : null, click: ui.createHandlerFn(this, (ev) => this[handler](ev, ...args)) }, [label])
+				: '';
+			return E('div', { class: 'cbi-page-actions' }, [
+				button('cbi-button-apply', 'handleSaveApply', _('Save & Apply'), '0'), ' ',
+				button('cbi-button-save', 'handleSave', _('Save')), ' ',
+				button('cbi-button-reset', 'handleReset', _('Reset'))
+			]);
+		}
+	};
+	const view = {
+		extend(spec) {
+			function View() { this.__init__(); }
+			View.prototype = Object.assign(Object.create(viewBase), spec);
+			View.displayName = 'View';
+			return View;
+		}
+	};
+	/* L: the runtime, and require() of a view file */
+
+	const modules = { view, form, rpc, uci, ui, poll, dom };
+
+	const L = window.L = {
+		env,
+		ui, dom, poll,
+		resolveDefault(value, def) { return Promise.resolve(value).catch(() => def); },
+		hasViewPermission() { return !(env.nodespec && env.nodespec.readonly); },
+		bind(fn, self, ...args) { return fn.bind(self, ...args); },
+		isObject(v) { return v != null && typeof v === 'object'; },
+		toArray(v) { return v == null ? [] : Array.isArray(v) ? v : String(v).trim().split(/\s+/).filter(Boolean); },
+		url(...parts) { return '/cgi-bin/luci/' + parts.join('/'); },
+		resource(...parts) { return env.resource + '/' + parts.join('/'); },
+		error(e) {
+			ui.addNotification(e.name || 'Error', E('pre', {}, [e.message]), 'danger');
+			window.luciErrors.push(String(e && e.stack || e));
+			throw e;
+		},
+		/* As LuCI's require(): leading 'use strict' and 'require x [as y]' strings name the modules. */
+		require(name) {
+			const url = `${env.resource}/${name.replace(/\./g, '/')}.js`;
+			return fetch(url).then((res) => {
+				if (!res.ok) throw new Error(`HTTP error ${res.status} while loading class file "${url}"`);
+				return res.text();
+			}).then((source) => {
+				const names = [], deps = [], strings = /\s*(?:'([^']*)'|"([^"]*)")\s*;?/y;
+				for (let m; (m = strings.exec(source)) != null;) {
+					const s = m[1] != null ? m[1] : m[2], req = /^require[ \t]+(\S+)(?:[ \t]+as[ \t]+([a-zA-Z_]\S*))?$/.exec(s);
+					if (req) {
+						if (!modules[req[1]]) throw new Error(`stub LuCI has no module "${req[1]}"`);
+						deps.push(modules[req[1]]);
+						names.push(req[2] || req[1].replace(/[^a-zA-Z0-9_]/g, '_'));
+					} else if (!/^use[ \t]+strict$/.test(s)) break;
+				}
+				const factory = new Function('window', 'document', 'L', ...names, `${source}\n//# sourceURL=${url}`);
+				const cls = factory.call(factory, window, document, L, ...deps);
+				if (typeof cls !== 'function' || !viewBase.isPrototypeOf(cls.prototype)) throw new TypeError(`"${name}" factory yields invalid constructor`);
+				return new cls();
+			});
+		}
+	};
+
+	window.E = E;
+	window._ = (s) => s;
+	window.luciErrors = [];
+	window.addEventListener('error', (e) => window.luciErrors.push(String(e.error && e.error.stack || e.message)));
+	window.addEventListener('unhandledrejection', (e) => window.luciErrors.push(String(e.reason && e.reason.stack || e.reason)));
+
+	document.addEventListener('DOMContentLoaded', () => {
+		poll.start();
+		L.require('view.' + env.requestpath.replace(/\//g, '.')).catch((e) => window.luciErrors.push(String(e.stack || e)));
+	});
+})();

@@ -5,11 +5,14 @@ DEBIAN_PACKAGES := nftables conntrack iproute2 python3 make gcc libc6-dev \
 	python3-scapy strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins iputils-ping time \
 	chromium
 SOURCES := $(shell find src -name '*.ts') tools/build.mjs package.json
+VERSION := $(shell sed -n 's/^PKG_VERSION:=//p' openwrt/vpn-passthrough/Makefile)
 LUCI_VIEW := dist/luci/htdocs/luci-static/resources/view/vpn-passthrough/vpn-passthrough.js
+IPKS := dist/vpn-passthrough_$(VERSION)_all.ipk dist/luci-app-vpn-passthrough_$(VERSION)_all.ipk
 
 .PHONY: all deps test typecheck bench lab pot clean
 
-all: deps node_modules/.installed build/qjs dist/vpn-passthrough.js $(LUCI_VIEW)
+all: deps node_modules/.installed build/qjs dist/vpn-passthrough.js $(LUCI_VIEW) $(IPKS)
+	@echo "packages:"; for f in $(IPKS); do echo "  $$f"; done
 
 # Debian packages for building QuickJS and for the tests (nft, netns, the
 # lab's VPN peers, chromium for the LuCI page); installed only where
@@ -40,6 +43,10 @@ $(LUCI_VIEW): $(shell find luci/src luci/types -name '*.ts') luci/build.mjs $(SO
 # Rewrites the LuCI po template from the view's _() strings.
 pot: node_modules/.installed
 	node luci/build.mjs --pot
+
+# .ipk files without the OpenWrt SDK, from what the feed Makefiles install.
+$(IPKS): dist/vpn-passthrough.js $(LUCI_VIEW) tools/ipk.mjs tools/packages.mjs $(shell find files luci/root openwrt -type f)
+	node tools/ipk.mjs >/dev/null
 
 typecheck: node_modules/.installed
 	npx tsc --noEmit -p .

@@ -1,0 +1,218 @@
+// The .ipk files as opkg sees them, and the package's life on a router.
+// Unpacked the way opkg unpacks them, their trees and control files are
+// checked; built twice, they are byte-identical. Then they are installed
+// into a scratch root: an overlay over this machine's / (so sh, tar, nft and
+// python are there) with OpenWrt's parts that cannot run here replaced by
+// stand-ins following their documented behaviour (test/openwrt: opkg,
+// rc.common with procd's helpers, the package-script part of
+// /lib/functions.sh, uci), chrooted inside a network namespace whose
+// nftables ruleset plays the router's. There: install (uci-defaults, enable,
+// start), the init script's stop/start/reload, a firewall stop and start
+// that the include survives, and removal leaving no table and no include.
+
+import t from 'tap';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { gunzipSync } from 'node:zlib';
+import { atExit } from '../lab/cleanup.ts';
+import { canNetns, makeNetns } from '../lab/netns.ts';
+import { QJS, ROOT } from './lib/paths.ts';
+
+const VERSION = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')).version;
+const IPK = (name: string) => `${ROOT}dist/${name}_${VERSION}_all.ipk`;
+
+/** The members of a tar archive (ustar headers), in order, with their content. */
+function untar(gz: Buffer): { name: string; mode: number; uid: number; gid: number; mtime: number; type: string; data: Buffer }[] {
+  const tar = gunzipSync(gz);
+  const out = [];
+  for (let at = 0; at + 512 <= tar.length; ) {
+    const header = tar.subarray(at, at + 512);
+    if (header.every((b) => b === 0)) break;
+    const field = (from: number, length: number) => header.subarray(from, from + length).toString('latin1').replace(/\0.*$/s, '').trim();
+    const size = parseInt(field(124, 12), 8) || 0;
+    const prefix = field(345, 155);
+    const name = prefix ? `${prefix}/${field(0, 100)}` : field(0, 100);
+    out.push({
+      name,
+      mode: parseInt(field(100, 8), 8),
+      uid: parseInt(field(108, 8), 8) || 0,
+      gid: parseInt(field(116, 8), 8) || 0,
+      mtime: parseInt(field(136, 12), 8) || 0,
+      type: field(156, 1) || '0',
+      data: tar.subarray(at + 512, at + 512 + size),
+    });
+    at += 512 + Math.ceil(size / 512) * 512;
+  }
+  return out;
+}
+
+function ipk(name: string) {
+  const outer = untar(readFileSync(IPK(name)));
+  const member = (n: string) => outer.find((m) => m.name === n)!.data;
+  const control = untar(member('./control.tar.gz'));
+  const data = untar(member('./data.tar.gz'));
+  const text = (n: string) => control.find((m) => m.name === n)?.data.toString();
+  return { outer, control, data, text };
+}
+
+t.test('the .ipk files, unpacked as opkg unpacks them', async (t) => {
+  for (const name of ['vpn-passthrough', 'luci-app-vpn-passthrough']) {
+    t.ok(existsSync(IPK(name)), `${name}: built by make`);
+  }
+  const core = ipk('vpn-passthrough');
+  t.same(core.outer.map((m) => m.name), ['./debian-binary', './data.tar.gz', './control.tar.gz'], "ipkg-build's members and order");
+  t.equal(core.outer[0].data.toString(), '2.0\n');
+  t.match(core.text('./control'), new RegExp(
+    `^Package: vpn-passthrough\nVersion: ${VERSION}\nDepends: quickjs, nftables, kmod-nf-nathelper-extra, firewall4\nSource: .+\n` +
+    `SourceName: vpn-passthrough\nLicense: .+\nSection: net\nSourceDateEpoch: \\d+\nArchitecture: all\nInstalled-Size: \\d+\nDescription: .+\n( .+\n)+$`,
+  ));
+  t.equal(core.text('./conffiles'), '/etc/config/vpn-passthrough\n');
+  t.match(core.text('./postinst'), /default_postinst \$0 \$@/, "OpenWrt's postinst: default_postinst");
+  t.match(core.text('./prerm'), /default_prerm \$0 \$@/);
+  const files = core.data.filter((m) => m.type === '0').map((m) => [m.name, (m.mode & 0o777).toString(8)]);
+  t.same(files, [
+    ['./etc/config/vpn-passthrough', '600'],
+    ['./etc/init.d/vpn-passthrough', '755'],
+    ['./etc/uci-defaults/90_vpn-passthrough', '755'],
+    ['./usr/libexec/rpcd/vpn-passthrough', '755'],
+    ['./usr/sbin/vpn-passthrough', '755'],
+    ['./usr/share/vpn-passthrough/firewall.include', '644'],
+    ['./usr/share/vpn-passthrough/vpn-passthrough.js', '644'],
+  ]);
+  t.ok(core.data.every((m) => m.uid === 0 && m.gid === 0), 'owned by root');
+  t.ok(core.data.every((m) => m.mtime === core.data[0].mtime), 'one fixed mtime');
+  const size = core.data.reduce((n, m) => n + m.data.length, 0);
+  t.match(core.text('./control'), `Installed-Size: ${size}\n`, 'Installed-Size is the size of the files');
+  const bundle = core.data.find((m) => m.name.endsWith('vpn-passthrough.js'))!.data;
+  t.same(bundle, readFileSync(`${ROOT}dist/vpn-passthrough.js`), 'the bundle as built');
+
+  const luci = ipk('luci-app-vpn-passthrough');
+  t.match(luci.text('./control'), /^Depends: vpn-passthrough, luci-base$/m);
+  t.same(luci.data.filter((m) => m.type === '0').map((m) => m.name), [
+    './usr/share/luci/menu.d/luci-app-vpn-passthrough.json',
+    './usr/share/rpcd/acl.d/luci-app-vpn-passthrough.json',
+    './www/luci-static/resources/view/vpn-passthrough/vpn-passthrough.js',
+  ]);
+});
+
+t.test('the same inputs give the same bytes', async (t) => {
+  const a = mkdtempSync(`${tmpdir()}/ipk-a-`);
+  const b = mkdtempSync(`${tmpdir()}/ipk-b-`);
+  t.teardown(() => [a, b].forEach((d) => rmSync(d, { recursive: true, force: true })));
+  for (const dir of [a, b]) execFileSync('node', [`${ROOT}tools/ipk.mjs`, dir], { cwd: ROOT });
+  for (const f of readdirSync(a)) t.same(readFileSync(`${b}/${f}`), readFileSync(`${a}/${f}`), f);
+  t.same(readFileSync(`${a}/vpn-passthrough_${VERSION}_all.ipk`), readFileSync(IPK('vpn-passthrough')), 'and the same as make built');
+});
+
+// A firewall4-like ruleset: what `fw4 start` loads before it runs includes.
+const FW4 = 'table inet fw4 {\n\tchain forward {\n\t\ttype filter hook forward priority filter; policy drop;\n\t}\n}\n';
+
+const canOverlay = canNetns === true && spawnSync('unshare', ['-m', 'true']).status === 0;
+
+t.test('installed on a router: lifecycle', { skip: canOverlay ? false : canNetns === true ? 'unshare -m is not available' : canNetns }, async (t) => {
+  const ns = makeNetns('pkg');
+  // The scratch root's upper layer lives on its own tmpfs: an overlay's
+  // upper directory may not sit inside its lower one (here: /).
+  const dir = mkdtempSync(`${tmpdir()}/vpn-passthrough-root-`);
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'vpt-root', dir]);
+  const unmount = () => {
+    spawnSync('umount', ['-l', dir]);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const forget = atExit(unmount);
+  t.teardown(() => {
+    ns.remove();
+    forget();
+    unmount();
+  });
+  const upper = `${dir}/upper`;
+  for (const d of ['upper', 'work', 'merged']) mkdirSync(`${dir}/${d}`);
+  const put = (path: string, content: string | Buffer, mode = 0o644) => {
+    // /bin, /sbin and /lib are links into /usr here (merged /usr): a real
+    // directory in the upper layer would hide everything behind them.
+    const real = `${upper}${/^\/(bin|sbin|lib)\//.test(path) ? `/usr${path}` : path}`;
+    mkdirSync(real.replace(/\/[^/]*$/, ''), { recursive: true });
+    writeFileSync(real, content, { mode });
+  };
+  // What OpenWrt has and this machine lacks: stand-ins, qjs (the quickjs package), firewall4's files.
+  put('/etc/rc.common', readFileSync(`${ROOT}test/openwrt/rc.common`), 0o755);
+  put('/lib/functions.sh', readFileSync(`${ROOT}test/openwrt/functions.sh`));
+  put('/bin/opkg', readFileSync(`${ROOT}test/openwrt/opkg`), 0o755);
+  put('/sbin/uci', readFileSync(`${ROOT}test/openwrt/uci`), 0o755);
+  put('/usr/bin/qjs', readFileSync(QJS), 0o755);
+  put('/usr/sbin/fw4', '#!/bin/sh\necho "$*" >>/tmp/fw4-called\nexit 1\n', 0o755);
+  put('/etc/config/firewall', "config defaults\n\toption input 'REJECT'\n\nconfig zone 'lan'\n\toption name 'lan'\n\tlist network 'lan'\n");
+  put('/run/fw4.state', readFileSync(`${ROOT}test/fixtures/fw4.state`));
+  put('/run/lock/.keep', '');
+  put('/tmp/fw4.nft', FW4);
+  for (const name of ['vpn-passthrough', 'luci-app-vpn-passthrough']) copyFileSync(IPK(name), `${upper}/tmp/${name}.ipk`);
+
+  /** A shell command inside the scratch root, chrooted, in the namespace. */
+  const root = (command: string) => {
+    const mountAndChroot =
+      'set -e; d=$1; mount -t overlay overlay -o lowerdir=/,upperdir=$d/upper,workdir=$d/work $d/merged; ' +
+      'mount --bind /proc $d/merged/proc; mount --bind /dev $d/merged/dev; exec chroot $d/merged /bin/sh -c "$2"';
+    return ns.run(['unshare', '-m', 'sh', '-c', mountAndChroot, 'sh', dir, command]);
+  };
+  const ok = (command: string) => {
+    const r = root(command);
+    t.equal(r.status, 0, `${command}${r.status ? `\n${r.stdout}${r.stderr}` : ''}`);
+    return r.stdout;
+  };
+  const table = () => ns.run(['nft', 'list', 'table', 'inet', 'vpn_passthrough']);
+  const firewall = () => readFileSync(`${upper}/etc/config/firewall`, 'utf8');
+  ns.sh('nft', '-f', `${upper}/tmp/fw4.nft`);
+
+  t.test('opkg install: uci-defaults, enable, start', async (t) => {
+    ok('opkg install /tmp/vpn-passthrough.ipk');
+    t.equal(table().status, 0, 'the table is loaded');
+    t.match(table().stdout, /ct helper pptp/);
+    t.match(firewall(), /config include 'vpn_passthrough'\n\toption type 'script'\n\toption path '\/usr\/share\/vpn-passthrough\/firewall.include'\n\toption fw4_compatible '1'/, 'the firewall include is registered');
+    t.notOk(existsSync(`${upper}/etc/uci-defaults/90_vpn-passthrough`), 'the uci-defaults script ran and is gone');
+    t.ok(existsSync(`${upper}/etc/rc.d/S20vpn-passthrough`), 'enabled at boot');
+    t.same(readFileSync(`${upper}/tmp/procd-triggers`, 'utf8').trim().split('\n'), [
+      'reload-on-config vpn-passthrough',
+      'reload-on-config firewall',
+      'raw interface.* 2000 /etc/init.d/vpn-passthrough reload',
+    ], 'reload triggers on both configs and on interfaces');
+    t.match(ok('vpn-passthrough status'), /table inet vpn_passthrough loaded/);
+    ok('opkg install /tmp/luci-app-vpn-passthrough.ipk');
+    t.ok(existsSync(`${upper}/www/luci-static/resources/view/vpn-passthrough/vpn-passthrough.js`), 'the LuCI view is in place');
+  });
+
+  t.test('the init script: stop, start, reload after an edit', async (t) => {
+    ok('/etc/init.d/vpn-passthrough stop');
+    t.not(table().status, 0, 'stop removes the table');
+    t.ok(existsSync(`${upper}/etc/config/vpn-passthrough`), 'the config stays');
+    ok('/etc/init.d/vpn-passthrough start');
+    t.equal(table().status, 0, 'start loads it');
+    ok("sed -i \"/config protocol 'l2tp'/,/mode/ s/'allow'/'block'/\" /etc/config/vpn-passthrough");
+    ok('/etc/init.d/vpn-passthrough reload');
+    t.match(table().stdout, /chain handle_l2tp \{[^}]*reject with icmpx admin-prohibited/, 'reload applies the edited config');
+  });
+
+  t.test('a firewall stop removes every table; the next start brings ours back', async (t) => {
+    ns.sh('nft', 'flush', 'ruleset');
+    t.not(table().status, 0, 'gone after the flush');
+    // fw4 start: its ruleset first, then each include of type script.
+    ns.sh('nft', '-f', `${upper}/tmp/fw4.nft`);
+    ok('sh /usr/share/vpn-passthrough/firewall.include');
+    t.equal(table().status, 0, 'the include re-applied it');
+    t.match(table().stdout, /chain handle_l2tp \{[^}]*reject/, 'from the current config');
+    t.notOk(existsSync(`${upper}/tmp/fw4-called`), 'the include never called the fw4 CLI (fw4 holds its lock)');
+  });
+
+  t.test('opkg remove: no table, no include, the config kept', async (t) => {
+    ok('opkg remove luci-app-vpn-passthrough');
+    ok('opkg remove vpn-passthrough');
+    t.not(table().status, 0, 'the table is gone');
+    t.notMatch(firewall(), /vpn_passthrough/, 'the include is gone');
+    t.match(firewall(), /config zone 'lan'/, 'the rest of the firewall config is untouched');
+    t.notOk(existsSync(`${upper}/etc/rc.d/S20vpn-passthrough`), 'disabled');
+    for (const f of ['/usr/sbin/vpn-passthrough', '/etc/init.d/vpn-passthrough', '/usr/share/vpn-passthrough/vpn-passthrough.js', '/www/luci-static/resources/view/vpn-passthrough/vpn-passthrough.js']) {
+      t.notOk(existsSync(`${upper}${f}`), `${f} removed`);
+    }
+    t.match(readFileSync(`${upper}/etc/config/vpn-passthrough`, 'utf8'), /option mode 'block'/, 'the edited config is kept (conffile)');
+  });
+});

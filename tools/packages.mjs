@@ -1,0 +1,61 @@
+// What each .ipk holds, read from the feed Makefiles (openwrt/<package>/
+// Makefile): the one description of both packages, so the SDK route and the
+// SDK-free .ipk route cannot drift apart. Only the Makefile subset those
+// files use is understood: `NAME:=value`, `define ... endef` blocks, and
+// $(INSTALL_BIN|DATA|CONF) lines from the repository into $(1).
+
+import { readFileSync } from 'node:fs';
+
+const MODES = { INSTALL_BIN: 0o755, INSTALL_DATA: 0o644, INSTALL_CONF: 0o600 };
+
+function readMakefile(path) {
+  const text = readFileSync(path, 'utf8');
+  const vars = {};
+  for (const m of text.matchAll(/^([A-Z_]+):=(.*)$/gm)) vars[m[1]] = m[2].trim();
+  // The Makefile's REPO is the repository seen from the SDK; here, the cwd.
+  vars.REPO = '.';
+  const expand = (s) => s.replace(/\$\(([A-Z_]+)\)/g, (all, name) => (name in vars ? expand(vars[name]) : all));
+  const define = (name) => {
+    const m = new RegExp(`^define ${name.replace(/[/]/g, '\\/')}\\n([^]*?)^endef$`, 'm').exec(text);
+    return m === null ? null : m[1].replace(/\$\$/g, '$');
+  };
+  return { vars, expand, define };
+}
+
+function field(block, name) {
+  return new RegExp(`^\\s*${name}:=(.*)$`, 'm').exec(block)?.[1].trim();
+}
+
+export function readPackage(name) {
+  const mk = readMakefile(`openwrt/${name}/Makefile`);
+  const info = mk.define(`Package/${name}`);
+  const files = [];
+  for (const line of (mk.define(`Package/${name}/install`) ?? '').split('\n')) {
+    const m = /\$\((INSTALL_BIN|INSTALL_DATA|INSTALL_CONF)\) (\S+) \$\(1\)(\S+)/.exec(line);
+    if (!m) continue;
+    const source = mk.expand(m[2]).replace(/^\.\//, '');
+    const dir = m[3].endsWith('/') ? m[3] : `${m[3]}/`;
+    files.push([source, `${dir}${source.split('/').pop()}`, MODES[m[1]]]);
+  }
+  files.sort((a, b) => (a[1] < b[1] ? -1 : 1));
+  const scripts = {};
+  for (const script of ['postinst', 'prerm']) {
+    const text = mk.define(`Package/${name}/${script}`);
+    if (text !== null) scripts[`${script}-pkg`] = text;
+  }
+  return {
+    name,
+    version: mk.vars.PKG_VERSION,
+    license: mk.vars.PKG_LICENSE,
+    source: `openwrt/${name}`,
+    section: field(info, 'SECTION'),
+    title: field(info, 'TITLE'),
+    depends: field(info, 'DEPENDS').split(/\s+/).map((d) => d.replace(/^\+/, '')),
+    description: mk.define(`Package/${name}/description`).split('\n').map((l) => l.trim()).filter(Boolean),
+    conffiles: (mk.define(`Package/${name}/conffiles`) ?? '').split('\n').filter(Boolean),
+    scripts,
+    files,
+  };
+}
+
+export const PACKAGES = ['vpn-passthrough', 'luci-app-vpn-passthrough'].map(readPackage);

@@ -9,7 +9,7 @@ VERSION := $(shell sed -n 's/^PKG_VERSION:=//p' openwrt/vpn-passthrough/Makefile
 LUCI_VIEW := dist/luci/htdocs/luci-static/resources/view/vpn-passthrough/vpn-passthrough.js
 IPKS := dist/vpn-passthrough_$(VERSION)_all.ipk dist/luci-app-vpn-passthrough_$(VERSION)_all.ipk
 
-.PHONY: all deps test typecheck bench lab pot clean
+.PHONY: all deps test typecheck bench lab pot cross clean
 
 all: deps node_modules/.installed build/qjs dist/vpn-passthrough.js $(LUCI_VIEW) $(IPKS)
 	@echo "packages:"; for f in $(IPKS); do echo "  $$f"; done
@@ -65,6 +65,15 @@ bench: all
 lab: all
 	npx esbuild lab/demo.ts --bundle --platform=node --format=esm --log-level=warning --outfile=build/lab.mjs
 	node build/lab.mjs
+
+# Static qjs per OpenWrt architecture for releases without a quickjs
+# package (tools/cross/build.sh, Debian cross compilers, tested under
+# qemu-user), packaged as dist/quickjs_<version>_<arch>.ipk. Not part of
+# `make`: e.g. make cross ARCHES=mipsel_24kc (default: all).
+ARCHES ?= all
+cross: all
+	sh tools/cross/build.sh $(ARCHES)
+	node tools/ipk.mjs --quickjs $$(cd build/cross && ls */qjs | cut -d/ -f1)
 
 clean:
 	rm -rf dist build .tap

@@ -14,38 +14,13 @@ import t from 'tap';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { gunzipSync } from 'node:zlib';
 import { atExit } from '../lab/cleanup.ts';
 import { canNetns, makeNetns } from '../lab/netns.ts';
 import { QJS, ROOT } from './lib/paths.ts';
+import { untar } from './lib/tar.ts';
 
 const VERSION = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')).version;
 const IPK = (name: string) => `${ROOT}dist/${name}_${VERSION}_all.ipk`;
-
-/** The members of a tar archive (ustar headers), in order, with their content. */
-function untar(gz: Buffer): { name: string; mode: number; uid: number; gid: number; mtime: number; type: string; data: Buffer }[] {
-  const tar = gunzipSync(gz);
-  const out = [];
-  for (let at = 0; at + 512 <= tar.length; ) {
-    const header = tar.subarray(at, at + 512);
-    if (header.every((b) => b === 0)) break;
-    const field = (from: number, length: number) => header.subarray(from, from + length).toString('latin1').replace(/\0.*$/s, '').trim();
-    const size = parseInt(field(124, 12), 8) || 0;
-    const prefix = field(345, 155);
-    const name = prefix ? `${prefix}/${field(0, 100)}` : field(0, 100);
-    out.push({
-      name,
-      mode: parseInt(field(100, 8), 8),
-      uid: parseInt(field(108, 8), 8) || 0,
-      gid: parseInt(field(116, 8), 8) || 0,
-      mtime: parseInt(field(136, 12), 8) || 0,
-      type: field(156, 1) || '0',
-      data: tar.subarray(at + 512, at + 512 + size),
-    });
-    at += 512 + Math.ceil(size / 512) * 512;
-  }
-  return out;
-}
 
 function ipk(name: string) {
   const outer = untar(readFileSync(IPK(name)));

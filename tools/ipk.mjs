@@ -4,12 +4,13 @@
 // 0:0, every mtime SOURCE_DATE_EPOCH (default: 0), gzip without a name or
 // time, so the same inputs give the same bytes.
 // Usage: node tools/ipk.mjs [OUTDIR]  (after the bundle and the LuCI view are built)
+//        node tools/ipk.mjs --quickjs ARCH...  (after make cross)
 
 import { create } from 'tar';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, copyFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname } from 'node:path';
-import { PACKAGES } from './packages.mjs';
+import { PACKAGES, readQuickjs } from './packages.mjs';
 
 const epoch = Number(process.env.SOURCE_DATE_EPOCH ?? 0);
 
@@ -63,13 +64,13 @@ function control(pkg, installedSize) {
   const lines = [
     `Package: ${pkg.name}`,
     `Version: ${pkg.version}`,
-    `Depends: ${pkg.depends.join(', ')}`,
+    ...(pkg.depends.length ? [`Depends: ${pkg.depends.join(', ')}`] : []),
     `Source: ${pkg.source}`,
     `SourceName: ${pkg.name}`,
     `License: ${pkg.license}`,
     `Section: ${pkg.section}`,
     `SourceDateEpoch: ${epoch}`,
-    'Architecture: all',
+    `Architecture: ${pkg.architecture ?? 'all'}`,
     `Installed-Size: ${installedSize}`,
     `Description: ${pkg.title}`,
     ...pkg.description.map((l) => ` ${l}`),
@@ -100,7 +101,7 @@ export async function buildIpk(pkg, outDir = 'dist') {
     await tarball(data, sortedTree(pkg.files.map(([, target]) => target.slice(1))), `${work}/data.tar.gz`);
     const controlFiles = ['control', ...(pkg.conffiles.length ? ['conffiles'] : []), ...Object.keys(scripts), ...Object.keys(pkg.scripts)];
     await tarball(ctl, sortedTree(controlFiles), `${work}/control.tar.gz`);
-    const out = `${outDir}/${pkg.name}_${pkg.version}_all.ipk`;
+    const out = `${outDir}/${pkg.name}_${pkg.version}_${pkg.architecture ?? 'all'}.ipk`;
     mkdirSync(outDir, { recursive: true });
     // ipkg-build's order: debian-binary, data, control.
     await tarball(work, ['./debian-binary', './data.tar.gz', './control.tar.gz'], out);
@@ -111,5 +112,11 @@ export async function buildIpk(pkg, outDir = 'dist') {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  for (const pkg of PACKAGES) console.log(await buildIpk(pkg, process.argv[2]));
+  const [first, ...rest] = process.argv.slice(2);
+  if (first === '--quickjs') {
+    // The quickjs .ipk of each architecture `make cross` built.
+    for (const arch of rest) console.log(await buildIpk(readQuickjs(arch), 'dist'));
+  } else {
+    for (const pkg of PACKAGES) console.log(await buildIpk(pkg, first));
+  }
 }

@@ -14,7 +14,10 @@ function readMakefile(path) {
   for (const m of text.matchAll(/^([A-Z_]+):=(.*)$/gm)) vars[m[1]] = m[2].trim();
   // The Makefile's REPO is the repository seen from the SDK; here, the cwd.
   vars.REPO = '.';
-  const expand = (s) => s.replace(/\$\(([A-Z_]+)\)/g, (all, name) => (name in vars ? expand(vars[name]) : all));
+  const expand = (s) =>
+    s
+      .replace(/\$\(subst ([^,]*),([^,]*),(\$\([A-Z_]+\))\)/g, (all, from, to, inner) => expand(inner).split(from).join(to))
+      .replace(/\$\(([A-Z_]+)\)/g, (all, name) => (name in vars ? expand(vars[name]) : all));
   const define = (name) => {
     const m = new RegExp(`^define ${name.replace(/[/]/g, '\\/')}\\n([^]*?)^endef$`, 'm').exec(text);
     return m === null ? null : m[1].replace(/\$\$/g, '$');
@@ -59,3 +62,27 @@ export function readPackage(name) {
 }
 
 export const PACKAGES = ['vpn-passthrough', 'luci-app-vpn-passthrough'].map(readPackage);
+
+/**
+ * The quickjs package for one OpenWrt architecture, holding the static qjs
+ * that `make cross` built (so no Depends: the feed Makefile's libatomic is
+ * for its dynamic SDK build).
+ */
+export function readQuickjs(arch) {
+  const mk = readMakefile('openwrt/quickjs/Makefile');
+  const info = mk.define('Package/quickjs');
+  return {
+    name: 'quickjs',
+    version: `${mk.expand(mk.vars.PKG_VERSION)}-${mk.vars.PKG_RELEASE}`,
+    license: mk.vars.PKG_LICENSE,
+    source: 'openwrt/quickjs',
+    section: field(info, 'SECTION'),
+    title: field(info, 'TITLE'),
+    architecture: arch,
+    depends: [],
+    description: mk.define('Package/quickjs/description').split('\n').map((l) => l.trim()).filter(Boolean),
+    conffiles: [],
+    scripts: {},
+    files: [[`build/cross/${arch}/qjs`, '/usr/bin/qjs', 0o755]],
+  };
+}

@@ -4,7 +4,7 @@
 import t from 'tap';
 import type { ExecResult, System } from '../src/host/system.ts';
 import { preparePptpHelper } from '../src/host/kernel.ts';
-import { resolveZones } from '../src/host/zones.ts';
+import { lanSubnets, resolveZones } from '../src/host/zones.ts';
 import { pathsFrom } from '../src/host/paths.ts';
 
 type Answer = (argv: string[], input?: string) => ExecResult;
@@ -98,4 +98,35 @@ t.test('without the right to ask the kernel, the user is told so, not sent to in
     nft: () => ({ status: 1, stdout: '', stderr: 'Error: Could not process rule: Operation not permitted' }),
   });
   t.match(preparePptpHelper(sys, paths, false).notes, [/not permitted \(run as root\)/]);
+});
+
+t.test("the LAN's subnets: from firewall4's state, else from netifd over ubus", async (t) => {
+  const state = JSON.stringify({
+    networks: {
+      lan: { zone: 'lan', device: 'br-lan', ipaddrs: [{ family: 4, addr: '192.168.1.1', bits: 24 }] },
+      wan: { zone: 'wan', device: 'eth1', ipaddrs: [{ family: 4, addr: '203.0.113.1', bits: 24 }] },
+    },
+  });
+  const fromState = fakeSystem({ '/var/run/fw4.state': state }, {});
+  t.same(lanSubnets(fromState.sys, fromState.paths, ['lan'], []), ['192.168.1.1/24']);
+  t.same(fromState.calls, [], 'no ubus call when the state has them');
+
+  const dump = {
+    interface: [
+      {
+        interface: 'lan',
+        l3_device: 'br-lan',
+        data: {},
+        'ipv4-address': [{ address: '192.168.1.1', mask: 24 }],
+        'ipv6-prefix-assignment': [{ 'local-address': { address: 'fd00:1::1', mask: 64 } }],
+      },
+      { interface: 'wan', l3_device: 'eth1', 'ipv4-address': [{ address: '203.0.113.1', mask: 24 }] },
+    ],
+  };
+  const fromUbus = fakeSystem({}, { ubus: () => ok(JSON.stringify(dump)) });
+  t.same(lanSubnets(fromUbus.sys, fromUbus.paths, ['lan'], ['br-lan']), ['192.168.1.1/24', 'fd00:1::1/64'], 'by LAN device');
+  t.same(fromUbus.calls, [['ubus', '-S', 'call', 'network.interface', 'dump', '{}']], 'one ubus call, argv only');
+
+  const none = fakeSystem({}, {});
+  t.equal(lanSubnets(none.sys, none.paths, ['lan'], ['br-lan']), null, 'unknown without either');
 });

@@ -6,7 +6,7 @@ import { Subnets } from '../core/address.ts';
 import { asciiBytes } from '../core/conntrack.ts';
 import { SessionCollector, type ClientSessions } from '../core/sessions.ts';
 import { describeFailure, HostError } from '../host/system.ts';
-import { lanSubnets } from '../host/zones.ts';
+import { lanSubnets, resolveZones } from '../host/zones.ts';
 import { readConfig, type Context } from './context.ts';
 
 export interface Sessions {
@@ -21,7 +21,8 @@ export interface Sessions {
 function lan(ctx: Context): Subnets | null {
   try {
     const { config } = readConfig(ctx);
-    const subnets = lanSubnets(ctx.sys, ctx.paths, config.lanZones, config.lanDevices);
+    const devices = [...resolveZones(ctx.sys, ctx.paths, config.lanZones).devices, ...config.lanDevices];
+    const subnets = lanSubnets(ctx.sys, ctx.paths, config.lanZones, devices);
     return subnets && new Subnets(subnets);
   } catch {
     return null;

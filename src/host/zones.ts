@@ -4,6 +4,7 @@
 
 import type { Paths } from './paths.ts';
 import type { System } from './system.ts';
+import { interfaceDump } from './ubus.ts';
 
 export interface ZoneDevices {
   devices: string[];
@@ -67,32 +68,49 @@ export function resolveZones(sys: System, paths: Paths, zones: string[]): ZoneDe
   return { devices: devices.filter((d, i) => devices.indexOf(d) === i), notes };
 }
 
-interface Fw4Network {
+interface Network {
   zone?: string;
   device?: string;
-  ipaddrs?: { addr?: string; bits?: number }[];
+  /** Addresses with their prefix length. */
+  subnets: string[];
+}
+
+/** fw4's state keeps its copy of netifd's interfaces, addresses as {addr, bits}. */
+function networksFromState(text: string | null): Network[] {
+  if (text === null) return [];
+  try {
+    const state = JSON.parse(text) as { networks?: Record<string, { zone?: string; device?: string; ipaddrs?: { addr?: string; bits?: number }[] }> };
+    return Object.keys(state.networks ?? {}).map((name) => {
+      const net = state.networks![name];
+      const subnets = (net.ipaddrs ?? []).filter((a) => a.addr && a.bits !== undefined).map((a) => `${a.addr}/${a.bits}`);
+      return { zone: net.zone, device: net.device, subnets };
+    });
+  } catch {
+    return [];
+  }
+}
+
+function networksFromUbus(sys: System): Network[] {
+  return (interfaceDump(sys)?.interface ?? []).map((i) => {
+    const addrs = [...(i['ipv4-address'] ?? []), ...(i['ipv6-address'] ?? [])];
+    for (const p of i['ipv6-prefix-assignment'] ?? []) if (p['local-address']) addrs.push(p['local-address']);
+    return { zone: i.data?.zone, device: i.l3_device ?? i.device, subnets: addrs.map((a) => `${a.address}/${a.mask}`) };
+  });
 }
 
 /**
- * The LAN's subnets from fw4's state (its copy of network.interface dump):
- * the addresses of networks in the LAN zones or on LAN devices. null when
- * the state says nothing, so callers fall back to guessing.
+ * The LAN's subnets: the addresses of the networks in the LAN zones or on
+ * LAN devices, from fw4's state, else from netifd over ubus (not from
+ * inside the firewall include: fw4's state is there). null when neither
+ * says, so callers fall back to guessing.
  */
 export function lanSubnets(sys: System, paths: Paths, zones: string[], devices: string[]): string[] | null {
-  const text = sys.readFile(paths.fw4State);
-  if (text === null) return null;
-  let networks: Record<string, Fw4Network>;
-  try {
-    networks = (JSON.parse(text) as { networks?: Record<string, Fw4Network> }).networks ?? {};
-  } catch {
-    return null;
-  }
+  let networks = networksFromState(sys.readFile(paths.fw4State));
+  if (networks.length === 0 && !paths.inFirewall) networks = networksFromUbus(sys);
   const subnets: string[] = [];
-  for (const name of Object.keys(networks)) {
-    const net = networks[name];
+  for (const net of networks) {
     const onLan = (net.zone !== undefined && zones.indexOf(net.zone) >= 0) || (net.device !== undefined && devices.indexOf(net.device) >= 0);
-    if (!onLan) continue;
-    for (const a of net.ipaddrs ?? []) if (a.addr && a.bits !== undefined) subnets.push(`${a.addr}/${a.bits}`);
+    if (onLan) subnets.push(...net.subnets);
   }
   return subnets.length > 0 ? subnets : null;
 }

@@ -5,7 +5,7 @@ DEBIAN_PACKAGES := nftables conntrack iproute2 python3 make gcc libc6-dev \
 	python3-scapy strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins iputils-ping time \
 	chromium
 SOURCES := $(shell find src -name '*.ts') tools/build.mjs package.json
-VERSION := $(shell sed -n 's/^PKG_VERSION:=//p' openwrt/vpn-passthrough/Makefile)
+VERSION := $(shell sed -n 's/^PKG_VERSION:=//p' openwrt/vpn-passthrough/Makefile)-$(shell sed -n 's/^PKG_RELEASE:=//p' openwrt/vpn-passthrough/Makefile)
 LUCI_VIEW := dist/luci/htdocs/luci-static/resources/view/vpn-passthrough/vpn-passthrough.js
 IPKS := dist/vpn-passthrough_$(VERSION)_all.ipk dist/luci-app-vpn-passthrough_$(VERSION)_all.ipk
 

@@ -12,14 +12,18 @@
 
 import t from 'tap';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { gunzipSync } from 'node:zlib';
 import { atExit } from '../lab/cleanup.ts';
 import { canNetns, makeNetns } from '../lab/netns.ts';
 import { QJS, ROOT } from './lib/paths.ts';
 import { untar } from './lib/tar.ts';
 
-const VERSION = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')).version;
+const makefile = readFileSync(`${ROOT}openwrt/vpn-passthrough/Makefile`, 'utf8');
+const field = (name: string) => new RegExp(`^${name}:=(.*)$`, 'm').exec(makefile)![1];
+// As the SDK versions a package: PKG_VERSION-PKG_RELEASE.
+const VERSION = `${field('PKG_VERSION')}-${field('PKG_RELEASE')}`;
 const IPK = (name: string) => `${ROOT}dist/${name}_${VERSION}_all.ipk`;
 
 function ipk(name: string) {
@@ -39,7 +43,7 @@ t.test('the .ipk files, unpacked as opkg unpacks them', async (t) => {
   t.same(core.outer.map((m) => m.name), ['./debian-binary', './data.tar.gz', './control.tar.gz'], "ipkg-build's members and order");
   t.equal(core.outer[0].data.toString(), '2.0\n');
   t.match(core.text('./control'), new RegExp(
-    `^Package: vpn-passthrough\nVersion: ${VERSION}\nDepends: quickjs, nftables, kmod-nf-nathelper-extra, firewall4\nSource: .+\n` +
+    `^Package: vpn-passthrough\nVersion: ${VERSION}\nDepends: quickjs, nftables-json, kmod-nf-nathelper-extra, firewall4\nSource: .+\n` +
     `SourceName: vpn-passthrough\nLicense: .+\nSection: net\nSourceDateEpoch: \\d+\nArchitecture: all\nInstalled-Size: \\d+\nDescription: .+\n( .+\n)+$`,
   ));
   t.equal(core.text('./conffiles'), '/etc/config/vpn-passthrough\n');
@@ -57,8 +61,9 @@ t.test('the .ipk files, unpacked as opkg unpacks them', async (t) => {
   ]);
   t.ok(core.data.every((m) => m.uid === 0 && m.gid === 0), 'owned by root');
   t.ok(core.data.every((m) => m.mtime === core.data[0].mtime), 'one fixed mtime');
-  const size = core.data.reduce((n, m) => n + m.data.length, 0);
-  t.match(core.text('./control'), `Installed-Size: ${size}\n`, 'Installed-Size is the size of the files');
+  const size = gunzipSync(core.outer.find((m) => m.name === './data.tar.gz')!.data).length;
+  t.match(core.text('./control'), `Installed-Size: ${size}\n`, "Installed-Size as ipkg-build measures it: the uncompressed data archive");
+  t.equal(field('PKG_VERSION'), JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')).version, 'the feed and package.json agree on the version');
   const bundle = core.data.find((m) => m.name.endsWith('vpn-passthrough.js'))!.data;
   t.same(bundle, readFileSync(`${ROOT}dist/vpn-passthrough.js`), 'the bundle as built');
 
@@ -156,10 +161,15 @@ t.test('installed on a router: lifecycle', { skip: canOverlay ? false : canNetns
     t.ok(existsSync(`${upper}/www/luci-static/resources/view/vpn-passthrough/vpn-passthrough.js`), 'the LuCI view is in place');
   });
 
+  // As fw4 runs a script include: sourced by sh, ACTION=includes.
+  const fw4Include = () => ok("ACTION=includes sh -c '. /usr/share/vpn-passthrough/firewall.include'");
+
   t.test('the init script: stop, start, reload after an edit', async (t) => {
     ok('/etc/init.d/vpn-passthrough stop');
     t.not(table().status, 0, 'stop removes the table');
     t.ok(existsSync(`${upper}/etc/config/vpn-passthrough`), 'the config stays');
+    fw4Include();
+    t.not(table().status, 0, 'a firewall reload does not undo the stop');
     ok('/etc/init.d/vpn-passthrough start');
     t.equal(table().status, 0, 'start loads it');
     ok("sed -i \"/config protocol 'l2tp'/,/mode/ s/'allow'/'block'/\" /etc/config/vpn-passthrough");
@@ -172,14 +182,31 @@ t.test('installed on a router: lifecycle', { skip: canOverlay ? false : canNetns
     t.not(table().status, 0, 'gone after the flush');
     // fw4 start: its ruleset first, then each include of type script.
     ns.sh('nft', '-f', `${upper}/tmp/fw4.nft`);
-    ok('sh /usr/share/vpn-passthrough/firewall.include');
+    fw4Include();
     t.equal(table().status, 0, 'the include re-applied it');
     t.match(table().stdout, /chain handle_l2tp \{[^}]*reject/, 'from the current config');
     t.notOk(existsSync(`${upper}/tmp/fw4-called`), 'the include never called the fw4 CLI (fw4 holds its lock)');
+    // A live process whose command line names vpn-passthrough, as a running apply's does.
+    const lock = ns.start(['sh', '-c', 'sleep 30', 'vpn-passthrough']);
+    await new Promise((r) => setTimeout(r, 200));
+    symlinkSync(String(lock.pid), `${upper}/run/lock/vpn-passthrough.lock`);
+    fw4Include();
+    t.pass('while another apply holds the lock, the include returns at once and succeeds (exit 4 is not a failure)');
+    rmSync(`${upper}/run/lock/vpn-passthrough.lock`);
+    lock.kill();
+    ok('/etc/init.d/vpn-passthrough disable');
+    ns.sh('nft', 'flush', 'ruleset');
+    fw4Include();
+    t.not(table().status, 0, 'a disabled service is not brought back by the firewall');
+    ok('/etc/init.d/vpn-passthrough enable');
+    fw4Include();
+    t.equal(table().status, 0);
   });
 
   t.test('opkg remove: no table, no include, the config kept', async (t) => {
     ok('opkg remove luci-app-vpn-passthrough');
+    // The admin took the include out already: removal must not depend on it.
+    ok('uci -q delete firewall.vpn_passthrough; uci commit firewall');
     ok('opkg remove vpn-passthrough');
     t.not(table().status, 0, 'the table is gone');
     t.notMatch(firewall(), /vpn_passthrough/, 'the include is gone');
@@ -188,6 +215,6 @@ t.test('installed on a router: lifecycle', { skip: canOverlay ? false : canNetns
     for (const f of ['/usr/sbin/vpn-passthrough', '/etc/init.d/vpn-passthrough', '/usr/share/vpn-passthrough/vpn-passthrough.js', '/www/luci-static/resources/view/vpn-passthrough/vpn-passthrough.js']) {
       t.notOk(existsSync(`${upper}${f}`), `${f} removed`);
     }
-    t.match(readFileSync(`${upper}/etc/config/vpn-passthrough`, 'utf8'), /option mode 'block'/, 'the edited config is kept (conffile)');
+    t.match(readFileSync(`${upper}/etc/config/vpn-passthrough`, 'utf8'), /option mode 'block'/, 'the edited config is kept (a changed conffile)');
   });
 });

@@ -136,6 +136,18 @@ t.test('the rpcd plugin under qjs', { skip }, async (t) => {
     call('set', '{"protocols":{"l2tp":{"client":[]}}}');
   });
 
+  t.test('sessions: a long list is cut below what ubusd carries, and says so', async (t) => {
+    const lines = Array.from({ length: 600 }, (_, i) =>
+      `ipv4     2 udp      17 29 src=192.168.1.${1 + (i % 200)} dst=198.51.${(i >> 8) & 255}.${i & 255} sport=4500 dport=4500 src=198.51.${(i >> 8) & 255}.${i & 255} dst=203.0.113.1 sport=4500 dport=4500 mark=0 zone=0 use=2`);
+    writeFileSync(`${box.dir}/conntrack`, lines.join('\n') + '\n');
+    const r = ns.run([plugin, 'call', 'sessions'], { input: '{}', env: { ...box.env, VPN_PASSTHROUGH_CONNTRACK: `${box.dir}/conntrack` } });
+    const answer = JSON.parse(r.stdout);
+    t.equal(answer.truncated, true);
+    t.equal(answer.total, 600);
+    t.equal(answer.clients.reduce((n: number, c: { sessions: unknown[] }) => n + c.sessions.length, 0), 500);
+    t.ok(r.stdout.length < 512 * 1024, `${r.stdout.length} bytes, far below ubus's 1 MiB`);
+  });
+
   t.test('busy and failing: errors in the body', async (t) => {
     // A live process whose command line names vpn-passthrough, as a running apply's does.
     const owner = spawn('sh', ['-c', 'sleep 30', 'vpn-passthrough'], { stdio: 'ignore' });

@@ -7,7 +7,8 @@
 //        node tools/ipk.mjs --quickjs ARCH...  (after make cross)
 
 import { create } from 'tar';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, copyFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { dirname } from 'node:path';
 import { PACKAGES, readQuickjs } from './packages.mjs';
@@ -83,22 +84,22 @@ export async function buildIpk(pkg, outDir = 'dist') {
   try {
     const data = `${work}/data`;
     const ctl = `${work}/control`;
-    let size = 0;
     for (const [source, target, mode] of pkg.files) {
       const path = data + target;
       mkdirSync(dirname(path), { recursive: true });
       copyFileSync(source, path);
       chmodSync(path, mode);
-      size += statSync(path).size;
     }
+    await tarball(data, sortedTree(pkg.files.map(([, target]) => target.slice(1))), `${work}/data.tar.gz`);
     mkdirSync(ctl);
     const scripts = { postinst: POSTINST, prerm: PRERM };
+    // As ipkg-build measures it: the uncompressed data archive.
+    const size = gunzipSync(readFileSync(`${work}/data.tar.gz`)).length;
     writeFileSync(`${ctl}/control`, control(pkg, size));
     if (pkg.conffiles.length) writeFileSync(`${ctl}/conffiles`, pkg.conffiles.join('\n') + '\n');
     for (const [name, text] of Object.entries(scripts)) writeFileSync(`${ctl}/${name}`, text, { mode: 0o755 });
     for (const [name, text] of Object.entries(pkg.scripts)) writeFileSync(`${ctl}/${name}`, text, { mode: 0o644 });
     writeFileSync(`${work}/debian-binary`, '2.0\n');
-    await tarball(data, sortedTree(pkg.files.map(([, target]) => target.slice(1))), `${work}/data.tar.gz`);
     const controlFiles = ['control', ...(pkg.conffiles.length ? ['conffiles'] : []), ...Object.keys(scripts), ...Object.keys(pkg.scripts)];
     await tarball(ctl, sortedTree(controlFiles), `${work}/control.tar.gz`);
     const out = `${outDir}/${pkg.name}_${pkg.version}_${pkg.architecture ?? 'all'}.ipk`;

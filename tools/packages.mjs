@@ -48,7 +48,8 @@ export function readPackage(name) {
   }
   return {
     name,
-    version: mk.vars.PKG_VERSION,
+    // As the SDK versions it: $(PKG_VERSION)-$(PKG_RELEASE).
+    version: `${mk.vars.PKG_VERSION}-${mk.vars.PKG_RELEASE}`,
     license: mk.vars.PKG_LICENSE,
     source: `openwrt/${name}`,
     section: field(info, 'SECTION'),

@@ -57,7 +57,9 @@ export function applyUnlocked(ctx: Context): Rendered {
 }
 
 export function underLock<T>(ctx: Context, body: () => T): T {
-  return withLock(ctx.sys, ctx.paths.lock, LOCK_TIMEOUT_MS, body);
+  // Inside the firewall include fw4 is waiting: whoever holds the lock is
+  // applying the same config already, so give up at once (exit 4).
+  return withLock(ctx.sys, ctx.paths.lock, ctx.paths.inFirewall ? 0 : LOCK_TIMEOUT_MS, body);
 }
 
 export function apply(ctx: Context): Rendered {

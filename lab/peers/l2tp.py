@@ -5,7 +5,8 @@ to the tunnel the request assigned. `once HOST` sends a request from a
 connected UDP socket and prints `ok` for the reply, `timeout`, or the errno
 name of the error the kernel reported from an ICMP message (a router's
 admin-prohibited arrives as EHOSTUNREACH at once, not as a timeout).
-`hold HOST ROUNDS` repeats that on the same socket until an error."""
+`hold HOST ROUNDS` repeats that on the same socket until an error.
+`serve6` serves IPv6; a client given an IPv6 address uses IPv6."""
 import errno
 import socket
 import struct
@@ -44,9 +45,11 @@ def parse(data):
     return header, avps
 
 
-def serve():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("0.0.0.0", 1701))
+def serve(family):
+    s = socket.socket(family, socket.SOCK_DGRAM)
+    if family == socket.AF_INET6:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+    s.bind(("::" if family == socket.AF_INET6 else "0.0.0.0", 1701))
     next_tunnel = 100
     while True:
         data, peer = s.recvfrom(4096)
@@ -60,7 +63,7 @@ def serve():
 def client(host, rounds):
     """One SCCRQ per round on one socket (one conntrack entry), 0.1 s apart;
     a round waits 1 s when holding, so a silent drop shows within 2 s."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
     s.settimeout(3 if rounds == 1 else 1)
     # Connected, so the kernel reports ICMP errors about our datagrams to recv.
     s.connect((host, 1701))
@@ -81,6 +84,8 @@ def client(host, rounds):
 
 
 if sys.argv[1] == "serve":
-    serve()
+    serve(socket.AF_INET)
+elif sys.argv[1] == "serve6":
+    serve(socket.AF_INET6)
 else:
     client(sys.argv[2], 1 if sys.argv[1] == "once" else int(sys.argv[3]))

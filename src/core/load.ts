@@ -7,8 +7,6 @@ import { PROTOCOLS, isProtocolName, type ProtocolName } from './protocols.ts';
 import { SECTION_TYPES, type OptionSpec } from './schema.ts';
 import { parseUci, UciSyntaxError, type UciDocument, type UciSection } from './uci.ts';
 
-export const CONFIG_PATH = '/etc/config/vpn-passthrough';
-
 export interface Loaded {
   config: Config;
   warnings: ConfigIssue[];

@@ -29,9 +29,25 @@ function field(block, name) {
   return new RegExp(`^\\s*${name}:=(.*)$`, 'm').exec(block)?.[1].trim();
 }
 
+/** What every package's control file takes from its Makefile. */
+function control(mk, name) {
+  const info = mk.define(`Package/${name}`);
+  return {
+    name,
+    // As the SDK versions it: $(PKG_VERSION)-$(PKG_RELEASE).
+    version: `${mk.expand(mk.vars.PKG_VERSION)}-${mk.vars.PKG_RELEASE}`,
+    license: mk.vars.PKG_LICENSE,
+    source: `openwrt/${name}`,
+    section: field(info, 'SECTION'),
+    title: field(info, 'TITLE'),
+    depends: field(info, 'DEPENDS').split(/\s+/).map((d) => d.replace(/^\+/, '')),
+    description: mk.define(`Package/${name}/description`).split('\n').map((l) => l.trim()).filter(Boolean),
+    conffiles: (mk.define(`Package/${name}/conffiles`) ?? '').split('\n').filter(Boolean),
+  };
+}
+
 export function readPackage(name) {
   const mk = readMakefile(`openwrt/${name}/Makefile`);
-  const info = mk.define(`Package/${name}`);
   const files = [];
   for (const line of (mk.define(`Package/${name}/install`) ?? '').split('\n')) {
     const m = /\$\((INSTALL_BIN|INSTALL_DATA|INSTALL_CONF)\) (\S+) \$\(1\)(\S+)/.exec(line);
@@ -46,20 +62,7 @@ export function readPackage(name) {
     const text = mk.define(`Package/${name}/${script}`);
     if (text !== null) scripts[`${script}-pkg`] = text;
   }
-  return {
-    name,
-    // As the SDK versions it: $(PKG_VERSION)-$(PKG_RELEASE).
-    version: `${mk.vars.PKG_VERSION}-${mk.vars.PKG_RELEASE}`,
-    license: mk.vars.PKG_LICENSE,
-    source: `openwrt/${name}`,
-    section: field(info, 'SECTION'),
-    title: field(info, 'TITLE'),
-    depends: field(info, 'DEPENDS').split(/\s+/).map((d) => d.replace(/^\+/, '')),
-    description: mk.define(`Package/${name}/description`).split('\n').map((l) => l.trim()).filter(Boolean),
-    conffiles: (mk.define(`Package/${name}/conffiles`) ?? '').split('\n').filter(Boolean),
-    scripts,
-    files,
-  };
+  return { ...control(mk, name), scripts, files };
 }
 
 export const PACKAGES = ['vpn-passthrough', 'luci-app-vpn-passthrough'].map(readPackage);
@@ -71,18 +74,10 @@ export const PACKAGES = ['vpn-passthrough', 'luci-app-vpn-passthrough'].map(read
  */
 export function readQuickjs(arch) {
   const mk = readMakefile('openwrt/quickjs/Makefile');
-  const info = mk.define('Package/quickjs');
   return {
-    name: 'quickjs',
-    version: `${mk.expand(mk.vars.PKG_VERSION)}-${mk.vars.PKG_RELEASE}`,
-    license: mk.vars.PKG_LICENSE,
-    source: 'openwrt/quickjs',
-    section: field(info, 'SECTION'),
-    title: field(info, 'TITLE'),
+    ...control(mk, 'quickjs'),
     architecture: arch,
     depends: [],
-    description: mk.define('Package/quickjs/description').split('\n').map((l) => l.trim()).filter(Boolean),
-    conffiles: [],
     scripts: {},
     files: [[`build/cross/${arch}/qjs`, '/usr/bin/qjs', 0o755]],
   };

@@ -11,10 +11,20 @@ import { ConfigInvalid, formatIssue } from '../core/config.ts';
 import { loadConfigText } from '../core/load.ts';
 import { factsFor, readFacts, type SystemFacts } from './apply.ts';
 import type { Context } from './context.ts';
-import { readSessions, type Sessions } from './sessions.ts';
+import { CONNTRACK_LIST, readSessions, type Sessions } from './sessions.ts';
 
-/** PPTP control connections showing helper=pptp, from `conntrack -L` (/proc does not show helpers). */
-function controlsWithHelper(ctx: Context): number | null {
+/**
+ * PPTP control connections showing helper=pptp. Only `conntrack -L` shows
+ * helpers: taken from the sessions when they came from it, else asked once,
+ * and only when there is a PPTP connection to judge.
+ */
+function controlsWithHelper(ctx: Context, sessions: Sessions | null): number | null {
+  const controls = (sessions?.clients ?? [])
+    .flatMap((c) => c.sessions)
+    .filter((s) => s.protocol === 'pptp')
+    .flatMap((s) => s.flows.filter((f) => f.transport === 'tcp'));
+  if (controls.length === 0) return null;
+  if (sessions?.source === CONNTRACK_LIST) return controls.filter((f) => f.helper === PPTP_HELPER.name).length;
   const r = ctx.sys.exec(['conntrack', '-L', '-p', 'tcp', '--dport', String(PPTP_HELPER.port)]);
   if (r.status !== 0) return null;
   return r.stdout.split('\n').filter((line) => line.indexOf(`helper=${PPTP_HELPER.name}`) >= 0).length;
@@ -51,7 +61,8 @@ function readOrDefaults(ctx: Context): { read: SystemFacts; config: Check | null
 export function runDoctor(ctx: Context): { checks: Check[] } {
   const { read, config } = readOrDefaults(ctx);
   const objects = tryRead(() => listTable(ctx.sys, ctx.paths));
-  const sessions: Sessions | null = tryRead(() => readSessions(ctx));
+  const lan = { zones: read.config.lanZones, devices: read.facts.lanDevices };
+  const sessions: Sessions | null = tryRead(() => readSessions(ctx, lan));
   const acct = ctx.sys.readFile(ctx.paths.conntrackAccounting);
   const checks = diagnose({
     enabled: read.config.enabled,
@@ -60,7 +71,7 @@ export function runDoctor(ctx: Context): { checks: Check[] } {
     lanDevices: read.facts.lanDevices,
     helper: read.helper,
     helperCount: objects ? readCounters(objects).helper : null,
-    controlsWithHelper: controlsWithHelper(ctx),
+    controlsWithHelper: controlsWithHelper(ctx, sessions),
     masqueradeZones: masqueradeZones(ctx.sys, ctx.paths),
     flowOffloading: flowOffloading(ctx.sys, ctx.paths),
     accounting: acct === null ? null : acct.trim() === '1',

@@ -17,12 +17,23 @@ export interface Sessions {
   clients: ClientSessions[];
 }
 
+/** The source named when /proc has no table: its lines carry helper=. */
+export const CONNTRACK_LIST = 'conntrack -L';
+
+/** Where the LAN is: its zones and devices. */
+export interface Lan {
+  zones: string[];
+  devices: string[];
+}
+
 /** The LAN's subnets, to tell LAN clients from the router's own traffic; null when unknown. */
-function lan(ctx: Context): Subnets | null {
+function subnetsOf(ctx: Context, lan: Lan | undefined): Subnets | null {
   try {
-    const { config } = readConfig(ctx);
-    const devices = [...resolveZones(ctx.sys, ctx.paths, config.lanZones).devices, ...config.lanDevices];
-    const subnets = lanSubnets(ctx.sys, ctx.paths, config.lanZones, devices);
+    if (lan === undefined) {
+      const { config } = readConfig(ctx);
+      lan = { zones: config.lanZones, devices: [...resolveZones(ctx.sys, ctx.paths, config.lanZones).devices, ...config.lanDevices] };
+    }
+    const subnets = lanSubnets(ctx.sys, ctx.paths, lan.zones, lan.devices);
     return subnets && new Subnets(subnets);
   } catch {
     return null;
@@ -38,13 +49,14 @@ function fromProc(ctx: Context, collector: SessionCollector): boolean {
   }
 }
 
-export function readSessions(ctx: Context): Sessions {
-  const subnets = lan(ctx);
+/** lan: where the caller already resolved it (doctor); otherwise from the config. */
+export function readSessions(ctx: Context, lan?: Lan): Sessions {
+  const subnets = subnetsOf(ctx, lan);
   let collector = new SessionCollector(subnets);
   let source = ctx.paths.conntrack;
   if (!fromProc(ctx, collector)) {
     collector = new SessionCollector(subnets);
-    source = 'conntrack -L';
+    source = CONNTRACK_LIST;
     for (const family of ['ipv4', 'ipv6']) {
       const argv = ['conntrack', '-L', '-f', family];
       const r = ctx.sys.exec(argv);

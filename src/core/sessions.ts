@@ -48,9 +48,11 @@ export interface ClientSessions {
   sessions: Session[];
 }
 
-const TRANSPORT: Record<number, string> = { 6: 'tcp', 17: 'udp', 47: 'gre', 50: 'esp', 51: 'ah' };
 const PROTONUM = { tcp: 6, udp: 17, gre: 47, esp: 50, ah: 51 } as const;
+/** In the order flows are listed: control connections first. */
 const TRANSPORTS = Object.keys(PROTONUM);
+const TRANSPORT: Record<number, string> = {};
+for (const name of TRANSPORTS) TRANSPORT[PROTONUM[name as keyof typeof PROTONUM]] = name;
 
 /** Client to server, whichever side opened the entry (a PPTP helper may see the server's GRE first). */
 interface Oriented {

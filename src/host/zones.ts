@@ -2,6 +2,7 @@
 // fw4 runs (and before it calls our include); falls back to `fw4 -q zone`,
 // which must never run from inside an include: fw4 holds its lock then.
 
+import { readFw4State, type Fw4State } from './fw4state.ts';
 import type { Paths } from './paths.ts';
 import type { System } from './system.ts';
 import { interfaceDump } from './ubus.ts';
@@ -9,11 +10,6 @@ import { interfaceDump } from './ubus.ts';
 export interface ZoneDevices {
   devices: string[];
   notes: string[];
-}
-
-interface Fw4Zone {
-  name?: string;
-  match_devices?: string[];
 }
 
 /**
@@ -27,13 +23,7 @@ function normalize(zone: string, devices: string[], notes: string[]): string[] {
   return devices.filter((d) => d !== '/never/' && d !== '+');
 }
 
-function fromState(text: string, zones: string[], notes: string[]): string[] | null {
-  let state: { zones?: Fw4Zone[] };
-  try {
-    state = JSON.parse(text);
-  } catch {
-    return null;
-  }
+function fromState(state: Fw4State, zones: string[], notes: string[]): string[] {
   const devices: string[] = [];
   for (const name of zones) {
     const zone = (state.zones ?? []).find((z) => z.name === name);
@@ -61,8 +51,8 @@ function fromCli(sys: System, zones: string[], notes: string[]): string[] {
 export function resolveZones(sys: System, paths: Paths, zones: string[]): ZoneDevices {
   const notes: string[] = [];
   if (zones.length === 0) return { devices: [], notes };
-  const text = sys.readFile(paths.fw4State);
-  const fromFile = text !== null && fromState(text, zones, notes);
+  const state = readFw4State(sys, paths);
+  const fromFile = state !== null && fromState(state, zones, notes);
   if (!fromFile && paths.inFirewall) notes.push(`cannot resolve ${zones.join(', ')}: ${paths.fw4State} is unreadable, and fw4 cannot be asked while it runs our include`);
   const devices = fromFile || (paths.inFirewall ? [] : fromCli(sys, zones, notes));
   return { devices: devices.filter((d, i) => devices.indexOf(d) === i), notes };
@@ -76,18 +66,13 @@ interface Network {
 }
 
 /** fw4's state keeps its copy of netifd's interfaces, addresses as {addr, bits}. */
-function networksFromState(text: string | null): Network[] {
-  if (text === null) return [];
-  try {
-    const state = JSON.parse(text) as { networks?: Record<string, { zone?: string; device?: string; ipaddrs?: { addr?: string; bits?: number }[] }> };
-    return Object.keys(state.networks ?? {}).map((name) => {
-      const net = state.networks![name];
-      const subnets = (net.ipaddrs ?? []).filter((a) => a.addr && a.bits !== undefined).map((a) => `${a.addr}/${a.bits}`);
-      return { zone: net.zone, device: net.device, subnets };
-    });
-  } catch {
-    return [];
-  }
+function networksFromState(state: Fw4State | null): Network[] {
+  const networks = state?.networks ?? {};
+  return Object.keys(networks).map((name) => {
+    const net = networks[name];
+    const subnets = (net.ipaddrs ?? []).filter((a) => a.addr && a.bits !== undefined).map((a) => `${a.addr}/${a.bits}`);
+    return { zone: net.zone, device: net.device, subnets };
+  });
 }
 
 function networksFromUbus(sys: System): Network[] {
@@ -105,7 +90,7 @@ function networksFromUbus(sys: System): Network[] {
  * says, so callers fall back to guessing.
  */
 export function lanSubnets(sys: System, paths: Paths, zones: string[], devices: string[]): string[] | null {
-  let networks = networksFromState(sys.readFile(paths.fw4State));
+  let networks = networksFromState(readFw4State(sys, paths));
   if (networks.length === 0 && !paths.inFirewall) networks = networksFromUbus(sys);
   const subnets: string[] = [];
   for (const net of networks) {

@@ -42,13 +42,51 @@ t.test('a later option replaces an earlier one, lists accumulate', async (t) => 
   t.same(doc.sections[0].options.map((o) => o.values), [['2'], ['a', 'b']]);
 });
 
+// libuci (openwrt/uci file.c, uci_parse_config) looks a named section up
+// before creating it: declared again with the same type, the later options
+// are set on the first (uci_set replaces, uci_add_list appends); with
+// another type its default strict mode fails the load.
+t.test('a named section declared again continues the first, as in libuci', async (t) => {
+  const text = [
+    "config protocol 'pptp'",
+    "\toption mode 'allow'",
+    "\tlist client '10.0.0.1'",
+    "config protocol 'l2tp'",
+    "\toption mode 'allow'",
+    '',
+    "config protocol 'pptp'",
+    "\toption mode 'block'",
+    "\tlist client '10.0.0.2'",
+    "\toption family 'ipv4'",
+    '',
+  ].join('\n');
+  const doc = parseUci(text, FILE);
+  t.same(doc.sections.map((s) => [s.name, s.index, s.line]), [['pptp', 0, 1], ['l2tp', 1, 4]], 'one pptp section, where it was first declared');
+  t.same(doc.sections[0].options.map((o) => [o.name, o.values, o.line]), [
+    ['mode', ['block'], 8],
+    ['client', ['10.0.0.1', '10.0.0.2'], 3],
+    ['family', ['ipv4'], 10],
+  ], 'the later option wins, the list goes on, a new option joins; errors still point at their lines');
+  t.equal(
+    editUci(doc, [{ section: 'pptp', type: 'protocol', option: 'mode', value: 'allow' }]),
+    text.replace("\toption mode 'block'\n", ''),
+    'an edit leaves one value: at its first line, the later one removed',
+  );
+  t.equal(
+    editUci(doc, [{ section: 'pptp', type: 'protocol', option: 'server', value: ['203.0.113.7'] }]),
+    text.replace("\toption family 'ipv4'\n", "\toption family 'ipv4'\n\tlist server '203.0.113.7'\n"),
+    'a new option goes after the last part of the section',
+  );
+  t.equal(parseUci("config protocol 'gre'\nconfig protocol 'gre'\n\toption mode 'block'\n", FILE).sections[0].lastLine, 3);
+});
+
 t.test('syntax errors name file and line', async (t) => {
   const cases: [string, number, RegExp][] = [
     ["config protocol 'pptp'\n\toption mode 'allow", 2, /unterminated single quote/],
     ["\toption mode 'allow'", 1, /before any "config"/],
     ["config protocol 'pptp'\n\toption mode allow block", 2, /one value/],
     ["config protocol 'pp-tp'", 1, /invalid section name/],
-    ["config protocol 'pptp'\nconfig protocol 'pptp'", 2, /already defined on line 1/],
+    ["config protocol 'pptp'\nconfig global 'pptp'", 2, /"pptp" is a "protocol" on line 1; a section of another type/],
     ["config protocol 'pptp'\n\tsetting mode 'allow'", 2, /unknown keyword "setting"/],
   ];
   for (const [text, line, why] of cases) {

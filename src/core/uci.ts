@@ -15,8 +15,9 @@ export interface UciSection {
   name?: string;
   /** Position among sections of the same type, as in uci's `@type[n]`. */
   index: number;
+  /** The header line (the first one, when the section is declared again). */
   line: number;
-  /** Last line that belongs to the section (options, or the header). */
+  /** Last line that belongs to the section (options, or the latest header). */
   lastLine: number;
   options: UciOption[];
 }
@@ -77,10 +78,16 @@ function tokenize(text: string, file: string, line: number): string[] {
   return words;
 }
 
+/**
+ * Parses a UCI file as libuci does (openwrt/uci file.c, uci_parse_config):
+ * a named section declared again continues the first one (its options are
+ * set on it, later values replacing earlier ones, lists appending), and with
+ * another type it is an error, as in libuci's default strict mode.
+ */
 export function parseUci(text: string, file: string): UciDocument {
   const lines = text.split('\n');
   const sections: UciSection[] = [];
-  const seenNames = new Map<string, number>();
+  const named = new Map<string, UciSection>();
   let current: UciSection | null = null;
   lines.forEach((raw, i) => {
     const line = i + 1;
@@ -100,13 +107,21 @@ export function parseUci(text: string, file: string): UciDocument {
         if (!TYPE.test(type)) fail(`invalid section type "${type}" (letters, digits, "_" and "-" only)`);
         if (name !== undefined) {
           if (!NAME.test(name)) fail(`invalid section name "${name}" (letters, digits and "_" only)`);
-          const earlier = seenNames.get(name);
-          if (earlier !== undefined) fail(`section "${name}" is already defined on line ${earlier}`);
-          seenNames.set(name, line);
+          const earlier = named.get(name);
+          if (earlier !== undefined) {
+            if (earlier.type !== type) {
+              fail(`section "${name}" is a "${earlier.type}" on line ${earlier.line}; a section of another type cannot take its name`);
+            }
+            // libuci sets the same section again: what follows adds to it.
+            current = earlier;
+            current.lastLine = line;
+            return;
+          }
         }
         const index = sections.filter((s) => s.type === type).length;
         current = { type, name, index, line, lastLine: line, options: [] };
         sections.push(current);
+        if (name !== undefined) named.set(name, current);
         return;
       }
       case 'option':

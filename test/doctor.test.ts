@@ -28,6 +28,8 @@ const healthy: DoctorFacts = {
   flowOffloading: false,
   accounting: true,
   sessions: lab,
+  zoneHelpers: [{ zone: 'lan', helpers: [], auto: true }],
+  espSenders: [],
 };
 
 const verdicts = (checks: Check[]) => Object.fromEntries(checks.map((c) => [c.id, c.verdict]));
@@ -40,6 +42,7 @@ t.test('a healthy router with the lab sessions', async (t) => {
     lan: 'ok',
     'helper-modules': 'ok',
     'helper-attached': 'ok',
+    'zone-helpers': 'ok',
     masquerade: 'ok',
     'flow-offloading': 'ok',
     natt: 'ok',
@@ -96,6 +99,30 @@ t.test('raw ESP: one client works, two clients to one server clash', async (t) =
     `ipv6     10 unknown  50 599 src=${client} dst=2001:db8:ff::7 packets=4 bytes=400 src=2001:db8:ff::7 dst=${client} packets=4 bytes=400 [ASSURED] mark=0 zone=0 use=2`;
   const v6 = diagnose({ ...healthy, sessions: sessionsOf(`${esp6('2001:db8:1::10')}\n${esp6('2001:db8:1::11')}\n`) });
   t.notOk(v6.some((c) => c.id === 'esp-clash' || c.id === 'natt'), 'routed IPv6 carries raw ESP for every client');
+});
+
+t.test('raw ESP: a second client that sends only ESP is seen by the table, not by conntrack', async (t) => {
+  const esp = `ipv4     2 unknown  50 599 src=192.168.1.10 dst=198.51.100.9 packets=4 bytes=400 src=198.51.100.9 dst=203.0.113.1 packets=4 bytes=400 [ASSURED] mark=0 zone=0 use=2`;
+  const senders = [
+    { client: '192.168.1.10', server: '198.51.100.9' },
+    { client: '192.168.1.11', server: '198.51.100.9' },
+  ];
+  const checks = diagnose({ ...healthy, sessions: sessionsOf(`${esp}\n`), espSenders: senders });
+  const clash = find(checks, 'esp-clash');
+  t.equal(clash.verdict, 'fail', 'a clash, though conntrack shows one client only');
+  t.match(clash.summary, /192\.168\.1\.10, 192\.168\.1\.11.*198\.51\.100\.9/, 'names both clients and the server');
+  t.match(find(checks, 'natt').summary, /192\.168\.1\.11 -> 198\.51\.100\.9/, 'the second sender is listed too');
+  t.notOk(diagnose({ ...healthy, espSenders: senders.slice(0, 1) }).some((c) => c.id === 'esp-clash'), 'one sender is no clash');
+});
+
+t.test('helpers firewall4 attaches to the LAN besides ours', async (t) => {
+  const auto = find(diagnose({ ...healthy, zoneHelpers: [{ zone: 'lan', helpers: ['pptp', 'sip', 'RAS', 'tftp'], auto: true }] }), 'zone-helpers');
+  t.equal(auto.verdict, 'warn', 'auto_helper turns on the SIP ALG and the others');
+  t.match(auto.summary, /zone lan \(sip, RAS, tftp\).*auto_helper/, 'names the zone and the helpers, not PPTP');
+  t.match(auto.fix, /auto_helper '0'.*zone lan/, 'the fix');
+  t.equal(find(diagnose({ ...healthy, zoneHelpers: [{ zone: 'lan', helpers: ['pptp'], auto: true }] }), 'zone-helpers').verdict, 'ok', 'PPTP alone is ours anyway');
+  t.equal(find(diagnose({ ...healthy, zoneHelpers: [{ zone: 'lan', helpers: ['sip'], auto: false }] }), 'zone-helpers').verdict, 'info', "the admin's own list is only noted");
+  t.notOk(diagnose({ ...healthy, zoneHelpers: null }).some((c) => c.id === 'zone-helpers'), "unknown without firewall4's state");
 });
 
 t.test('the PPTP helper is IPv4 only, and its counter counts new connections', async (t) => {

@@ -76,6 +76,14 @@ t.test('L2TP, ESP and plain GRE through the NAT router', { skip }, async (t) => 
     await blockWhileUp(t, [IP, 'hold', SERVER, 'esp', '100'], 'ipsec.esp', 'refused');
     t.equal(set('ipsec.esp', 'allow'), 0);
     t.equal(ip(0, 'esp'), 'ok', 'allowed again after that, it works again');
+    // Raw ESP has no ports for NAT to tell two clients apart: client 1's
+    // packets get no conntrack entry at all, so only our table sees them.
+    t.equal(ip(1, 'esp'), 'timeout', "client 1's raw ESP to the same server collides with client 0's");
+    const doctor = box.cli(['--json', 'doctor']);
+    const clash = JSON.parse(doctor.stdout).checks.find((c: { id: string }) => c.id === 'esp-clash');
+    t.equal(clash?.verdict, 'fail', 'doctor finds the clash');
+    t.match(clash?.summary, /192\.168\.1\.10, 192\.168\.1\.11 .*203\.0\.113\.7/, 'naming both clients and the server');
+    t.equal(doctor.status, 1, 'and exits 1');
   });
 
   t.test('plain GRE', async (t) => {

@@ -2,10 +2,10 @@
 // cannot be read becomes null ("unknown"), never an error: doctor runs when
 // something is already wrong.
 
-import { readCounters } from '../core/counters.ts';
+import { readCounters, readEspSenders } from '../core/counters.ts';
 import { diagnose, type Check } from '../core/doctor.ts';
 import { PPTP_HELPER } from '../core/protocols.ts';
-import { flowOffloading, masqueradeZones } from '../host/firewall.ts';
+import { flowOffloading, masqueradeZones, zoneHelpers } from '../host/firewall.ts';
 import { listTable } from '../host/nft.ts';
 import { ConfigInvalid, formatIssue } from '../core/config.ts';
 import { loadConfigText } from '../core/load.ts';
@@ -73,9 +73,11 @@ export function runDoctor(ctx: Context): { checks: Check[] } {
     helperCount: objects ? readCounters(objects).helper : null,
     controlsWithHelper: controlsWithHelper(ctx, sessions),
     masqueradeZones: masqueradeZones(ctx.sys, ctx.paths),
+    zoneHelpers: zoneHelpers(ctx.sys, ctx.paths, read.config.lanZones),
     flowOffloading: flowOffloading(ctx.sys, ctx.paths),
     accounting: acct === null ? null : acct.trim() === '1',
     sessions: sessions && sessions.clients,
+    espSenders: objects ? readEspSenders(objects) : [],
   });
   return { checks: config ? [config, ...checks] : checks };
 }

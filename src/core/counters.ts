@@ -16,6 +16,9 @@ interface NftCounter {
 /** Counts the new PPTP control connections our prerouting/output rules hand to the helper. */
 export const HELPER_COUNTER = 'pptp_helper';
 
+/** The dynamic set of (LAN client, server) pairs sending raw ESP through IPv4 NAT. */
+export const ESP_SENDERS = 'esp_senders';
+
 export interface Counters {
   parts: PartCounters;
   /** null when the table has no helper rule (PPTP blocked or no helper in the kernel). */
@@ -37,4 +40,27 @@ export function readCounters(objects: unknown[]): Counters {
     };
   }
   return { parts, helper: byName.get(HELPER_COUNTER) ?? null };
+}
+
+export interface EspSender {
+  client: string;
+  server: string;
+}
+
+/** The (client, server) pairs in the raw ESP senders set; empty when the table has none. */
+export function readEspSenders(objects: unknown[]): EspSender[] {
+  const out: EspSender[] = [];
+  for (const item of objects as { set?: { name?: string; elem?: unknown[] } }[]) {
+    const set = item && item.set;
+    if (!set || set.name !== ESP_SENDERS || !Array.isArray(set.elem)) continue;
+    for (const e of set.elem as { elem?: { val?: unknown }; concat?: unknown }[]) {
+      // With a timeout the element is wrapped: { elem: { val: { concat }, expires } }.
+      const value = (e && e.elem ? e.elem.val : e) as { concat?: unknown } | undefined;
+      const pair = value && value.concat;
+      if (Array.isArray(pair) && typeof pair[0] === 'string' && typeof pair[1] === 'string') {
+        out.push({ client: pair[0], server: pair[1] });
+      }
+    }
+  }
+  return out;
 }

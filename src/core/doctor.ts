@@ -3,7 +3,7 @@
 // check says what it saw, so a wrong verdict can be traced to its input.
 
 import type { Mode } from './config.ts';
-import type { Count } from './counters.ts';
+import type { Count, EspSender } from './counters.ts';
 import { PPTP_HELPER, PROTOCOLS } from './protocols.ts';
 import type { ClientSessions, Session } from './sessions.ts';
 
@@ -34,6 +34,10 @@ export interface DoctorFacts {
   accounting: boolean | null;
   /** null when conntrack could not be read at all. */
   sessions: ClientSessions[] | null;
+  /** Conntrack helpers firewall4 attaches to LAN zones; null when its state is unknown. */
+  zoneHelpers: { zone: string; helpers: string[]; auto: boolean }[] | null;
+  /** LAN clients that sent raw ESP through IPv4 NAT lately, by server (our table's set). */
+  espSenders: EspSender[];
 }
 
 const NATT_FIX =
@@ -152,32 +156,55 @@ const translated = (s: Session) => s.family === 'ipv4' && s.flows.some((x) => x.
 function rawEsp(f: DoctorFacts): Check[] {
   // Only where NAT translates: routed IPv6 carries raw ESP for any number of clients.
   const ipsec = all(f).filter((s) => s.protocol === 'ipsec' && translated(s));
-  if (ipsec.length === 0) return [];
-  const raw = ipsec.filter(rawFlow);
+  if (ipsec.length === 0 && f.espSenders.length === 0) return [];
+  // Raw ESP senders: from conntrack, and from our table's set, which also
+  // sees a client whose ESP never got a conntrack entry (insert_failed).
+  const raw = [...ipsec.filter(rawFlow), ...f.espSenders];
+  const pairs = [...new Set(raw.map((s) => `${s.client} -> ${s.server}`))];
   const out: Check[] = [];
   for (const server of [...new Set(raw.map((s) => s.server))]) {
-    // Clients that need raw ESP to this server: those using it, and those with IKE but no NAT-T.
-    const needing = ipsec.filter((s) => s.server === server && (rawFlow(s) || !s.flows.some((x) => x.part === 'natt')));
-    const clients = [...new Set(needing.map((s) => s.client))];
+    // Clients that need raw ESP to this server: those sending it, and those with IKE but no NAT-T.
+    const ikeOnly = ipsec.filter((s) => s.server === server && !rawFlow(s) && !s.flows.some((x) => x.part === 'natt'));
+    const clients = [...new Set([...raw.filter((s) => s.server === server), ...ikeOnly].map((s) => s.client))];
     if (clients.length < 2) continue;
     out.push({
       id: 'esp-clash',
       verdict: 'fail',
-      summary: `${list(clients)} all need raw ESP to ${server}: NAT can carry raw ESP to one server for one LAN client only`,
+      summary: `${list(clients)} all need raw ESP to ${server}: NAT can carry raw ESP to one server for one LAN client only, so all but one fail`,
       fix: NATT_FIX,
     });
   }
-  if (raw.length > 0) {
+  if (pairs.length > 0) {
     out.push({
       id: 'natt',
       verdict: 'warn',
-      summary: `raw ESP through NAT: ${list(raw.map((s) => `${s.client} -> ${s.server}`))}; works for one client per server at most`,
+      summary: `raw ESP through NAT: ${list(pairs)}; works for one client per server at most`,
       fix: NATT_FIX,
     });
   } else {
     out.push({ id: 'natt', verdict: 'ok', summary: `${ipsec.length} IPsec sessions through NAT, all using NAT-T or IKE only` });
   }
   return out;
+}
+
+function zoneHelpers(f: DoctorFacts): Check | null {
+  const id = 'zone-helpers';
+  if (f.zoneHelpers === null) return null;
+  const others = f.zoneHelpers
+    .map((z) => ({ ...z, helpers: z.helpers.filter((h) => h !== PPTP_HELPER.name) }))
+    .filter((z) => z.helpers.length > 0);
+  if (others.length === 0) return { id, verdict: 'ok', summary: 'firewall4 attaches no other conntrack helper to LAN connections' };
+  const auto = others.filter((z) => z.auto);
+  const named = others.filter((z) => !z.auto).map((z) => `zone ${z.zone} (its list helper): ${z.helpers.join(', ')}`);
+  if (auto.length === 0) return { id, verdict: 'info', summary: `firewall4 attaches helpers as configured: ${named.join('; ')}` };
+  return {
+    id,
+    verdict: 'warn',
+    summary:
+      `firewall4 attaches every loaded conntrack helper to connections from ${auto.map((z) => `zone ${z.zone} (${z.helpers.join(', ')})`).join(', ')}` +
+      ` because of option auto_helper; ${PPTP_HELPER.openwrtPackage} loads them all with the PPTP helper, and the SIP helper rewrites VoIP calls (often breaking them)`,
+    fix: `set option auto_helper '0' on ${auto.map((z) => `zone ${z.zone}`).join(', ')} in /etc/config/firewall, then /etc/init.d/firewall reload; vpn-passthrough attaches the PPTP helper itself`,
+  };
 }
 
 function pptpInUse(f: DoctorFacts): Check | null {
@@ -208,7 +235,7 @@ function conntrack(f: DoctorFacts): Check | null {
 export function diagnose(f: DoctorFacts): Check[] {
   const checks: (Check | null)[] = [table(f), f.enabled ? lan(f) : null];
   if (f.enabled) {
-    checks.push(helperModules(f), helperAttached(f), masquerade(f), offloading(f), ...rawEsp(f), pptpInUse(f));
+    checks.push(helperModules(f), helperAttached(f), zoneHelpers(f), masquerade(f), offloading(f), ...rawEsp(f), pptpInUse(f));
   }
   checks.push(conntrack(f));
   return checks.filter((c): c is Check => c !== null);

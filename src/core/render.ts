@@ -3,7 +3,7 @@
 
 import type { Address } from './address.ts';
 import type { Config, Mode, ProtocolConfig } from './config.ts';
-import { HELPER_COUNTER } from './counters.ts';
+import { ESP_SENDERS, HELPER_COUNTER } from './counters.ts';
 import { PARTS, PPTP_HELPER, PROTOCOLS, partsOf, type Part } from './protocols.ts';
 
 export const TABLE = 'vpn_passthrough';
@@ -72,6 +72,20 @@ function isNarrowed(p: ProtocolConfig): boolean {
 
 function renderSets(config: Config, facts: Facts): string[] {
   const out = setBlock('lan_devices', 'ifname', unique(facts.lanDevices).sort().map((d) => `"${d}"`), true);
+  if (config.protocols.ipsec.esp === 'allow') {
+    // Filled by the forward path before NAT: a second client's raw ESP to the
+    // same server never gets a conntrack entry, but it is seen here.
+    out.push(
+      `${T}# LAN clients sending raw ESP, by server: doctor tells clashes from these.`,
+      `${T}set ${ESP_SENDERS} {`,
+      `${T}${T}type ipv4_addr . ipv4_addr`,
+      `${T}${T}flags dynamic, timeout`,
+      `${T}${T}timeout 10m`,
+      `${T}${T}size 1024`,
+      `${T}}`,
+      '',
+    );
+  }
   for (const { name } of PROTOCOLS) {
     const p = config.protocols[name];
     const allowed = partsOf(name).some((part) => modeOf(config, part) === 'allow');
@@ -109,22 +123,29 @@ function refuseRules(config: Config, part: Part): string[] {
   return out;
 }
 
-/** An allow narrowed by family, server or client: anything outside goes to refuse_<part>. */
-function narrowedRules(p: ProtocolConfig, part: Part): string[] {
-  const passed = `counter name "${part.name}_passed"`;
+/** An allow narrowed by family, server or client: what is outside goes to refuse_<part>, the rest returns. */
+function scopeRules(p: ProtocolConfig, part: Part): string[] {
   const refuse = `goto refuse_${part.name}`;
   const s = scopeOf(p);
-  // Only from_lan packets are judged; the others came in through to_lan.
-  const out = [`iifname != @lan_devices ${passed} return comment "replies: the request was judged"`];
+  const out: string[] = [];
   if (p.family === 'ipv4') out.push(`meta nfproto ipv6 ${refuse}`);
   if (p.family === 'ipv6') out.push(`meta nfproto ipv4 ${refuse}`);
   if (s.hasServers && p.family !== 'ipv6') out.push(`ip daddr != @${p.name}_server_v4 ${refuse}`);
   if (s.hasServers && p.family !== 'ipv4') out.push(`ip6 daddr != @${p.name}_server_v6 ${refuse}`);
-  if (!s.hasClients) return [...out, passed];
-  if (p.family !== 'ipv6') out.push(`ip saddr @${p.name}_client_v4 ${passed} return`);
-  if (p.family !== 'ipv4') out.push(`ip6 saddr @${p.name}_client_v6 ${passed} return`);
-  out.push(`ether saddr @${p.name}_client_mac ${passed} return`, refuse);
+  if (!s.hasClients) return out;
+  if (p.family !== 'ipv6') out.push(`ip saddr @${p.name}_client_v4 return`);
+  if (p.family !== 'ipv4') out.push(`ip6 saddr @${p.name}_client_v6 return`);
+  out.push(`ether saddr @${p.name}_client_mac return`, refuse);
   return out;
+}
+
+/** What an allow does with a packet it lets through: count it, and note raw ESP senders for doctor. */
+function passRules(part: Part): string[] {
+  const note =
+    part.name === 'esp'
+      ? [`iifname @lan_devices update @${ESP_SENDERS} { ip saddr . ip daddr } comment "raw ESP through NAT: one LAN client per server"`]
+      : [];
+  return [...note, `counter name "${part.name}_passed"`];
 }
 
 function chain(name: string, rules: string[], comment?: string): string[] {
@@ -140,9 +161,12 @@ function renderPartChains(config: Config): string[] {
     if (mode === 'block') {
       out.push(...chain(`handle_${part.name}`, refuseRules(config, part), `${part.title}: block`));
     } else if (!isNarrowed(p)) {
-      out.push(...chain(`handle_${part.name}`, [`counter name "${part.name}_passed"`], `${part.title}: allow`));
+      out.push(...chain(`handle_${part.name}`, passRules(part), `${part.title}: allow`));
     } else {
-      out.push(...chain(`handle_${part.name}`, narrowedRules(p, part), `${part.title}: allow, narrowed`));
+      // Only requests from LAN clients are judged; replies belong to a request that was.
+      const judge = `iifname @lan_devices jump scope_${part.name}`;
+      out.push(...chain(`handle_${part.name}`, [judge, ...passRules(part)], `${part.title}: allow, narrowed`));
+      out.push(...chain(`scope_${part.name}`, scopeRules(p, part)));
       out.push(...chain(`refuse_${part.name}`, refuseRules(config, part)));
     }
   }
@@ -175,6 +199,12 @@ function protoMap(): string {
   return `meta l4proto vmap ${list(entries)}`;
 }
 
+// A connection opened from outside towards the LAN (a port forward to a VPN
+// server on a LAN host) is not passthrough: firewall4 alone judges it.
+// Expected connections (PPTP's GRE, which the server may open) belong to the
+// control connection that a LAN client opened, and stay ours.
+const OPENED_OUTSIDE = 'ct status & expected == 0 return comment "opened from outside (port forward): firewall4 judges it"';
+
 function renderDispatch(): string[] {
   return [
     ...chain(
@@ -186,8 +216,8 @@ function renderDispatch(): string[] {
       ],
       'Before firewall4 (priority filter): a block also cuts tunnels it would accept as established.',
     ),
-    ...chain('from_lan', [portMap('dport'), protoMap()]),
-    ...chain('to_lan', [portMap('sport'), protoMap()]),
+    ...chain('from_lan', [`ct direction reply ${OPENED_OUTSIDE}`, portMap('dport'), protoMap()]),
+    ...chain('to_lan', [`ct direction original ${OPENED_OUTSIDE}`, portMap('sport'), protoMap()]),
     ...chain(
       'gre_version',
       [`ip protocol gre @th,13,3 vmap ${greMap()}`, `ip6 nexthdr gre @th,13,3 vmap ${greMap()}`],

@@ -6,7 +6,15 @@ import type { Paths } from './paths.ts';
 import type { System } from './system.ts';
 
 export interface Fw4State {
-  zones?: { name?: string; match_devices?: string[]; masq?: boolean; masq6?: boolean }[];
+  zones?: {
+    name?: string;
+    match_devices?: string[];
+    masq?: boolean;
+    masq6?: boolean;
+    auto_helper?: boolean;
+    /** Helpers named by the zone's own `list helper`, as fw4 resolved them. */
+    helper?: { name?: string; available?: boolean }[];
+  }[];
   networks?: Record<string, { zone?: string; device?: string; ipaddrs?: { addr?: string; bits?: number }[] }>;
 }
 

@@ -18,6 +18,10 @@ export interface Paths {
   /** '1' when conntrack counts packets and bytes. */
   conntrackAccounting: string;
   firewallConfig: string;
+  /** firewall4's table of conntrack helpers (name, module, ports). */
+  fw4Helpers: string;
+  /** Where the kernel lists loaded modules (and built-in ones with parameters), as fw4 checks them. */
+  sysModule: string;
   /** Set by the firewall include: fw4 holds its lock, so the fw4 CLI must not run. */
   inFirewall: boolean;
 }
@@ -34,6 +38,8 @@ export function pathsFrom(sys: System): Paths {
     conntrack: env('CONNTRACK', '/proc/net/nf_conntrack'),
     conntrackAccounting: env('CONNTRACK_ACCT', '/proc/sys/net/netfilter/nf_conntrack_acct'),
     firewallConfig: env('FIREWALL_CONFIG', '/etc/config/firewall'),
+    fw4Helpers: env('FW4_HELPERS', '/usr/share/firewall4/helpers'),
+    sysModule: env('SYS_MODULE', '/sys/module'),
     inFirewall: sys.env('VPN_PASSTHROUGH_IN_FIREWALL') === '1',
   };
 }

@@ -107,6 +107,53 @@ t.test('vpn-passthrough under qjs', { skip }, async (t) => {
     t.equal(box.cli(['set', 'pptp', 'allow']).status, 0);
   });
 
+  t.test('blocking IPsec blocks raw ESP and AH too, unless they were set apart', async (t) => {
+    const shipped = readFileSync(`${ROOT}files/etc/config/vpn-passthrough`, 'utf8');
+    // What the package shipped before: esp pinned to the mode it had then.
+    const pinned = shipped.replace(/(config protocol 'ipsec'\n\toption mode 'allow'\n)/, "$1\toption esp 'allow'\n");
+    t.not(pinned, shipped);
+    const modes = () => {
+      const ipsec = JSON.parse(box.cli(['--json', 'status']).stdout).protocols.find((p: { name: string }) => p.name === 'ipsec');
+      return Object.fromEntries(ipsec.parts.map((p: { name: string; mode: string }) => [p.name, p.mode]));
+    };
+    for (const [what, text] of [['the shipped config', shipped], ['a config that pinned esp to allow', pinned]]) {
+      writeFileSync(box.config, text);
+      t.equal(box.cli(['set', 'ipsec', 'block']).status, 0, `${what}: set ipsec block`);
+      t.same(modes(), { ike: 'block', natt: 'block', esp: 'block', ah: 'block' }, `${what}: IKE, NAT-T, ESP and AH all blocked`);
+      t.match(table().stdout, /chain handle_esp \{[^}]*reject/, `${what}: the table refuses raw ESP`);
+      t.notMatch(readFileSync(box.config, 'utf8'), /^\toption esp/m, `${what}: esp follows the mode`);
+      t.equal(box.cli(['set', 'ipsec', 'allow']).status, 0);
+      t.same(modes(), { ike: 'allow', natt: 'allow', esp: 'allow', ah: 'allow' }, `${what}: allowed again, all of it`);
+    }
+    // Set apart on purpose: kept, and said.
+    t.equal(box.cli(['set', 'ipsec.esp', 'block']).status, 0);
+    t.equal(box.cli(['set', 'ipsec', 'block']).status, 0);
+    t.equal(box.cli(['set', 'ipsec.esp', 'allow']).status, 0);
+    t.same(modes(), { ike: 'block', natt: 'block', esp: 'allow', ah: 'allow' }, 'esp set apart stays apart');
+    t.match(box.cli(['check']).stderr, /option 'esp': raw ESP and AH still pass while IPsec is blocked; remove option esp/, 'and check says what it does');
+    t.equal(box.cli(['set', 'ipsec', 'allow']).status, 0);
+    t.match(readFileSync(box.config, 'utf8'), /option esp 'allow'/, 'a change of mode keeps an esp that was apart');
+    writeFileSync(box.config, shipped);
+  });
+
+  t.test('unset brings back a default; set without a value explains it', async (t) => {
+    const shipped = readFileSync(box.config, 'utf8');
+    const bare = box.cli(['set', 'ipsec.esp']);
+    t.equal(bare.status, 2, 'set of a single option without a value: usage');
+    t.match(bare.stderr, /'ipsec\.esp' takes exactly one value .*vpn-passthrough unset ipsec\.esp/, 'pointing at unset');
+    t.equal(box.cli(['set', 'ipsec.esp', 'block']).status, 0);
+    t.equal(box.cli(['set', 'log_limit', '5/second']).status, 0);
+    t.equal(box.cli(['unset', 'ipsec.esp']).status, 0, 'unset ipsec.esp');
+    t.notMatch(readFileSync(box.config, 'utf8'), /^\toption esp/m, 'the option is gone');
+    t.equal(box.cli(['unset', 'log_limit']).status, 0, 'unset of a global option');
+    t.notMatch(readFileSync(box.config, 'utf8'), /^\toption log_limit/m);
+    t.match(JSON.parse(box.cli(['--json', 'status']).stdout).protocols[2].parts[2], { name: 'esp', mode: 'allow' }, 'esp follows the mode again');
+    t.equal(box.cli(['unset', 'ipsec.colour']).status, 2, 'unknown option: usage');
+    t.equal(box.cli(['unset']).status, 2, 'unset needs a key');
+    writeFileSync(box.config, shipped);
+    t.equal(box.cli(['apply']).status, 0);
+  });
+
   t.test('set repairs an invalid value; a syntax error is an invalid config', async (t) => {
     const good = readFileSync(box.config, 'utf8');
     writeFileSync(box.config, good.replace(/config protocol 'gre'\n\toption mode '\w+'/, "config protocol 'gre'\n\toption mode 'alow'"));

@@ -56,7 +56,7 @@ t.test('the rpcd plugin under qjs', { skip }, async (t) => {
     t.same(status.protocols.map((p: { name: string }) => p.name), ['pptp', 'l2tp', 'ipsec', 'gre']);
     t.match(call('get', '{}'), {
       global: { enabled: true, lan_zone: ['lan'], lan_device: [], log: false, log_limit: '10/minute' },
-      protocols: { pptp: { mode: 'allow', family: 'any', client: [], server: [] }, ipsec: { mode: 'allow', esp: 'allow' } },
+      protocols: { pptp: { mode: 'allow', family: 'any', client: [], server: [] }, ipsec: { mode: 'allow', esp: null } },
     });
     t.match(call('sessions', '{}'), { source: '/proc/net/nf_conntrack', clients: [] });
     t.match(call('doctor', '{}').checks[0], { id: 'table', verdict: 'ok' });
@@ -86,6 +86,29 @@ t.test('the rpcd plugin under qjs', { skip }, async (t) => {
     t.same(cleared.config.global.lan_zone, [], 'an emptied list stays empty');
     t.same(cleared.config.protocols.ipsec.client, []);
     call('set', '{"global":{"lan_zone":["lan"]}}');
+  });
+
+  t.test('set: raw ESP and AH follow the IPsec mode; null removes an option', async (t) => {
+    const shipped = config();
+    const pinned = shipped.replace(/(config protocol 'ipsec'\n\toption mode 'allow'\n)/, "$1\toption esp 'allow'\n");
+    for (const [what, text] of [['the shipped config', shipped], ['a config that pinned esp to allow', pinned]]) {
+      writeFileSync(box.config, text);
+      const r = call('set', '{"protocols":{"ipsec":{"mode":"block"}}}');
+      t.match(r.config.protocols.ipsec, { mode: 'block', esp: null }, `${what}: esp follows the mode`);
+      t.match(table(), /chain handle_esp \{[^}]*reject/, `${what}: the table refuses raw ESP`);
+      t.match(table(), /chain handle_ah \{[^}]*reject/, `${what}: and AH`);
+      call('set', '{"protocols":{"ipsec":{"mode":"allow"}}}');
+    }
+    const apart = call('set', '{"protocols":{"ipsec":{"mode":"block","esp":"allow"}}}');
+    t.match(apart.config.protocols.ipsec, { mode: 'block', esp: 'allow' }, 'named together, esp is set apart');
+    t.match(apart.warnings, [/raw ESP and AH still pass while IPsec is blocked/], 'and the answer warns');
+    const back = call('set', '{"protocols":{"ipsec":{"esp":null}},"global":{"log_limit":null}}');
+    t.match(back.config.protocols.ipsec, { mode: 'block', esp: null }, 'null: esp follows again');
+    t.equal(back.config.global.log_limit, '10/minute', 'null: the default applies again');
+    t.notMatch(config(), /^\toption (esp|log_limit)/m, 'both options removed from the file');
+    t.match(call('set', '{"protocols":{"ipsec":{"client":null}}}').config.protocols.ipsec.client, [], 'null on a list: its default');
+    writeFileSync(box.config, shipped);
+    call('apply', '{}');
   });
 
   t.test('bad input: a clear error naming the field, and nothing changes', async (t) => {

@@ -5,6 +5,7 @@
 import { loadConfigText, parseConfigText } from '../core/load.ts';
 import { isProtocolName } from '../core/protocols.ts';
 import { GLOBAL_OPTIONS, PROTOCOL_OPTIONS, listValue } from '../core/schema.ts';
+import { withEspFollowing } from '../core/settings.ts';
 import { editUci, type UciChange } from '../core/uci.ts';
 import { applyUnlocked, underLock, type Rendered } from './apply.ts';
 import type { Context } from './context.ts';
@@ -15,7 +16,7 @@ export class UsageError extends Error {}
  * Turns `pptp`, `ipsec.esp`, `l2tp.client` or `log` and its values into a
  * change. A bare protocol name means its mode.
  */
-export function toChange(key: string, values: string[]): UciChange {
+export function toChange(key: string, values: string[] | null): UciChange {
   const [head, option] = key.split('.', 2);
   const isProtocol = isProtocolName(head);
   const section = isProtocol ? head : 'global';
@@ -28,11 +29,12 @@ export function toChange(key: string, values: string[]): UciChange {
     const known = Object.keys(isProtocol ? PROTOCOL_OPTIONS : GLOBAL_OPTIONS).join(', ');
     throw new UsageError(`unknown option '${name}' for ${section}: known options are ${known}`);
   }
-  if (!spec.list && values.length !== 1) {
-    throw new UsageError(`'${key}' takes exactly one value (${spec.type.describe})`);
+  if (values !== null && !spec.list && values.length !== 1) {
+    throw new UsageError(`'${key}' takes exactly one value (${spec.type.describe}); \`vpn-passthrough unset ${key}\` goes back to its default`);
   }
   const type = isProtocol ? 'protocol' : 'global';
-  const value = spec.list ? listValue(spec, values) : values[0];
+  // null removes the option: its default applies again.
+  const value = values === null ? null : spec.list ? listValue(spec, values) : values[0];
   return { section, type, single: !isProtocol, option: name, value };
 }
 
@@ -46,7 +48,8 @@ function restore(ctx: Context, before: string | null, error: Error): void {
   }
 }
 
-export function setOption(ctx: Context, key: string, values: string[]): Rendered {
+/** `set KEY VALUE...`, or with values null `unset KEY`. */
+export function setOption(ctx: Context, key: string, values: string[] | null): Rendered {
   return setOptions(ctx, [toChange(key, values)]);
 }
 
@@ -55,7 +58,8 @@ export function setOptions(ctx: Context, changes: UciChange[]): Rendered {
   return underLock(ctx, () => {
     const before = ctx.sys.readFile(ctx.paths.config);
     // Only parsed, not validated: set must be able to repair an invalid value.
-    const text = editUci(parseConfigText(before ?? '', ctx.paths.config), changes);
+    const doc = parseConfigText(before ?? '', ctx.paths.config);
+    const text = editUci(doc, withEspFollowing(doc, changes));
     loadConfigText(text, ctx.paths.config);
     ctx.sys.writeFile(ctx.paths.config, text);
     try {

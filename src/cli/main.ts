@@ -37,7 +37,11 @@ commands:
                       (pptp l2tp ipsec gre: its mode), PROTOCOL.OPTION
                       (ipsec.esp, l2tp.family, pptp.client ...) or a global
                       option (enabled, lan_zone, log ...). Lists take
-                      several values, or none to clear.
+                      several values, or none to clear. A change of
+                      ipsec's mode takes raw ESP/AH along unless
+                      ipsec.esp was set apart (to the other mode).
+  unset KEY           remove one option: its default applies again
+                      (e.g. unset ipsec.esp: raw ESP/AH follow ipsec)
   self-check          test the engine on this runtime without touching
                       the system (exit 1 on failure)
   help [config]       this text, or every config option
@@ -151,6 +155,13 @@ function run(ctx: Context, p: Parsed, out: Output): number {
     case 'set': {
       if (p.args.length < 1) throw new UsageError('set needs KEY and VALUE, e.g. `set pptp block`');
       const r = setOption(ctx, p.args[0], p.args.slice(1));
+      warn(r.warnings);
+      print(appliedText(r), appliedSummary(r));
+      return EXIT.ok;
+    }
+    case 'unset': {
+      if (p.args.length !== 1) throw new UsageError('unset needs one KEY, e.g. `unset ipsec.esp`');
+      const r = setOption(ctx, p.args[0], null);
       warn(r.warnings);
       print(appliedText(r), appliedSummary(r));
       return EXIT.ok;

@@ -101,6 +101,17 @@ function toProtocol(name: ProtocolName, raw: Record<string, unknown>): ProtocolC
 
 function warnUnused(file: string, doc: UciDocument, p: ProtocolConfig, warnings: ConfigIssue[]): void {
   const section = doc.sections.find((s) => s.type === 'protocol' && s.name === p.name);
+  const esp = section?.options.find((o) => o.name === 'esp');
+  if (esp && p.mode === 'block' && p.esp === 'allow') {
+    warnings.push({
+      file,
+      line: esp.line,
+      section: `'${p.name}'`,
+      option: 'esp',
+      message: 'raw ESP and AH still pass while IPsec is blocked',
+      fix: 'remove option esp to block them too (vpn-passthrough unset ipsec.esp), or keep it to force clients onto raw ESP',
+    });
+  }
   const blocked = p.mode === 'block' && (p.name !== 'ipsec' || p.esp === 'block');
   if (!section || !blocked) return;
   for (const option of section.options) {

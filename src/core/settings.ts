@@ -5,11 +5,11 @@
 import type { Config } from './config.ts';
 import { PROTOCOLS, isProtocolName } from './protocols.ts';
 import { GLOBAL_OPTIONS, PROTOCOL_OPTIONS, bool, listValue, type OptionSpec } from './schema.ts';
-import type { UciChange } from './uci.ts';
+import type { UciChange, UciDocument } from './uci.ts';
 
 export type Settings = {
   global: { enabled: boolean; lan_zone: string[]; lan_device: string[]; log: boolean; log_limit: string };
-  protocols: Record<string, { mode: string; esp?: string; family: string; client: string[]; server: string[] }>;
+  protocols: Record<string, { mode: string; esp?: string | null; family: string; client: string[]; server: string[] }>;
 };
 
 /** A `set` argument that cannot be taken: `field` is its JSON path, e.g. protocols.pptp.mode. */
@@ -28,7 +28,8 @@ export function toSettings(config: Config): Settings {
     const p = config.protocols[name];
     protocols[name] = {
       mode: p.mode,
-      ...(name === 'ipsec' ? { esp: p.esp } : {}),
+      // null: raw ESP and AH follow mode (an esp equal to mode is not set apart).
+      ...(name === 'ipsec' ? { esp: p.esp === p.mode ? null : p.esp } : {}),
       family: p.family,
       client: p.clients.map((a) => a.text),
       server: p.servers.map((a) => a.text),
@@ -46,8 +47,9 @@ function kind(v: unknown): string {
   return v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `a ${typeof v}`;
 }
 
-/** One JSON value -> the raw UCI value(s), checked by the option's type. */
-function rawValue(field: string, spec: OptionSpec, value: unknown): string | string[] {
+/** One JSON value -> the raw UCI value(s), checked by the option's type; null removes the option. */
+function rawValue(field: string, spec: OptionSpec, value: unknown): string | string[] | null {
+  if (value === null) return null;
   const check = (raw: string, at: string) => {
     const parsed = spec.type.parse(raw);
     if ('error' in parsed) throw new InvalidArgument(at, `${parsed.error}; ${parsed.fix}`);
@@ -103,4 +105,20 @@ export function settingsToChanges(args: Record<string, unknown>): UciChange[] {
   }
   if (changes.length === 0) throw new InvalidArgument('protocols', 'nothing to set; give at least one option');
   return changes;
+}
+
+/**
+ * Raw ESP and AH follow the IPsec mode unless set apart: an `esp` equal to
+ * the mode (as older shipped configs wrote it) is not apart. So a change of
+ * ipsec's mode that does not name esp also removes such an esp; otherwise
+ * "block IPsec" would leave raw ESP open.
+ */
+export function withEspFollowing(doc: UciDocument, changes: UciChange[]): UciChange[] {
+  const ipsec = (option: string) => changes.some((c) => c.section === 'ipsec' && c.option === option);
+  if (!ipsec('mode') || ipsec('esp')) return changes;
+  const section = doc.sections.find((s) => s.type === 'protocol' && s.name === 'ipsec');
+  const value = (name: string) => section?.options.find((o) => o.name === name)?.values[0];
+  const esp = value('esp');
+  if (esp === undefined || esp !== (value('mode') ?? PROTOCOL_OPTIONS.mode.default)) return changes;
+  return [...changes, { section: 'ipsec', type: 'protocol', option: 'esp', value: null }];
 }

@@ -3,6 +3,9 @@
 // where it runs. Read-only calls on fixtures, so nothing on this machine changes.
 
 import t from 'tap';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { zoneHelpers } from '../src/host/firewall.ts';
 import { readSessions } from '../src/app/sessions.ts';
 import { readConfig } from '../src/app/context.ts';
 import { nodeSystem } from '../src/host/node/system.ts';
@@ -34,4 +37,30 @@ t.test('sessions from a lab table, LAN clients told by the LAN subnets in fw4 st
 t.test('a missing table falls back to conntrack -L, and says so when that fails too', async (t) => {
   const missing = { sys: { ...nodeSystem, exec: () => ({ status: 127, stdout: '', stderr: 'not found' }) }, paths: { ...paths, conntrack: '/nonexistent/nf_conntrack' } };
   t.throws(() => readSessions(missing), /nf_conntrack is missing or unreadable, and conntrack -L -f ipv4 could not be run/);
+});
+
+t.test("the helpers firewall4 attaches to LAN zones: loaded ones under auto_helper, or the zone's own list", async (t) => {
+  const dir = mkdtempSync(`${tmpdir()}/vpn-passthrough-helpers-`);
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  // fw4's helper table (/usr/share/firewall4/helpers) in its UCI form, shortened.
+  const table = [['sip', 'nf_conntrack_sip'], ['pptp', 'nf_conntrack_pptp'], ['tftp', 'nf_conntrack_tftp']]
+    .map(([name, module]) => `config helper\n\toption name '${name}'\n\toption module '${module}'\n\toption proto 'udp'\n`)
+    .join('\n');
+  writeFileSync(`${dir}/helpers`, table);
+  for (const m of ['nf_conntrack_sip', 'nf_conntrack_pptp']) mkdirSync(`${dir}/module/${m}`, { recursive: true });
+  const state = {
+    zones: [
+      { name: 'lan', auto_helper: true, match_devices: ['br-lan'] },
+      { name: 'guest', auto_helper: true, masq: true },
+      { name: 'iot', auto_helper: true, helper: [{ name: 'tftp', available: true }] },
+      { name: 'wan', auto_helper: true, masq: true },
+    ],
+  };
+  writeFileSync(`${dir}/fw4.state`, JSON.stringify(state));
+  const at = { ...paths, fw4State: `${dir}/fw4.state`, fw4Helpers: `${dir}/helpers`, sysModule: `${dir}/module` };
+  t.same(zoneHelpers(nodeSystem, at, ['lan', 'guest', 'iot']), [
+    { zone: 'lan', helpers: ['sip', 'pptp'], auto: true },
+    { zone: 'iot', helpers: ['tftp'], auto: false },
+  ], 'lan: every loaded helper; guest masquerades, so none; iot: its own list');
+  t.equal(zoneHelpers(nodeSystem, { ...at, fw4State: `${dir}/missing` }, ['lan']), null, 'unknown without the state file');
 });

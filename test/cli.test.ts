@@ -182,6 +182,33 @@ t.test('vpn-passthrough under qjs', { skip }, async (t) => {
     t.equal(table().stdout, before.table, 'table byte-identical');
   });
 
+  t.test('names of Object.prototype, odd keys and option-like values change nothing', async (t) => {
+    const before = { file: readFileSync(box.config, 'utf8'), table: table().stdout };
+    const cases: [string[], number, RegExp][] = [
+      [['set', 'pptp.toString', 'a|b'], 2, /unknown option 'toString' for pptp/],
+      [['set', 'pptp.hasOwnProperty', 'a', 'b'], 2, /unknown option 'hasOwnProperty'/],
+      [['set', 'constructor', 'x'], 2, /unknown option 'constructor' for global/],
+      [['set', '__proto__.mode', 'block'], 2, /unknown setting '__proto__\.mode'/],
+      [['set', 'pptp.mode.$(id)', 'block'], 2, /unknown setting 'pptp\.mode\.\$\(id\)'/],
+      [['set', 'pptp.', 'block'], 2, /unknown setting/],
+      [['set', 'pptp.esp', 'block'], 2, /unknown option 'esp' for pptp: known options are mode, family, client, server/],
+      [['set', 'lan_zone', '--config', 'lan'], 3, /option 'lan_zone': invalid value '--config'/],
+      [['set', 'lan_zone', '--json'], 3, /option 'lan_zone': invalid value '--json'/],
+      [['set', 'l2tp.client', '-h'], 3, /option 'client': '-h'/],
+    ];
+    for (const [args, status, message] of cases) {
+      const r = box.cli(args);
+      t.equal(r.status, status, `${args.join(' ')}: exit ${status}`);
+      t.match(r.stderr, message, `${args.join(' ')}: ${r.stderr.split('\n')[0]}`);
+      t.notMatch(r.stderr, /TypeError|cannot read property|undefined/, 'no engine error');
+    }
+    t.equal(readFileSync(box.config, 'utf8'), before.file, 'config byte-identical');
+    t.equal(table().stdout, before.table, 'table byte-identical');
+    t.notOk(existsSync('lan'), 'no file named after a value was written');
+    t.equal(box.cli(['status', '--json']).status, 0, 'an option after the command, before any value, is still an option');
+    t.equal(box.cli(['--json', 'set', '--', 'l2tp.client']).status, 0, '-- ends the options');
+  });
+
   t.test('a lock left by a dead process is taken over', async (t) => {
     symlinkSync('999999999', `${box.dir}/lock`);
     t.equal(box.cli(['apply']).status, 0);

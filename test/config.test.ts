@@ -87,3 +87,21 @@ t.test('narrowing a blocked protocol warns that it has no effect', async (t) => 
   const { warnings } = load("config protocol 'gre'\n\toption mode 'block'\n\tlist client '10.0.0.1'\n");
   t.match(warnings, [{ line: 3, option: 'client', message: /no effect while the protocol is blocked/ }]);
 });
+
+t.test("names of Object.prototype are names like any other: unknown, and said so", async (t) => {
+  const names = ['constructor', 'toString', 'hasOwnProperty', '__proto__', 'valueOf'];
+  for (const name of names) {
+    t.match(issuesOf(`config ${name}\n`), [/unknown section type/], `config ${name}`);
+    t.match(issuesOf(`config global\n\toption ${name} 'a|b'\n`), [new RegExp(`option '${name}': unknown option`)], `global option ${name}`);
+    t.match(issuesOf(`config protocol 'pptp'\n\tlist ${name} 'x'\n`), [new RegExp(`option '${name}': unknown option`)], `protocol list ${name}`);
+  }
+  t.match(issuesOf("config protocol 'constructor'\n"), [/must be named after its protocol/]);
+});
+
+t.test('device names as the kernel takes them (IFNAMSIZ, no ":" "/" or space)', async (t) => {
+  const device = (name: string) => issuesOf(`config global\n\tlist lan_device '${name}'\n`);
+  for (const ok of ['br-lan', 'wg*', 'eth0.2', 'br-lan12345678*', 'lan@x', 'a']) t.same(device(ok), [], `${ok} is taken`);
+  for (const bad of ['br-lan123456789*', 'br-lan1234567890', 'eth0:1', 'a/b', '.', '..', '*', 'br lan', '']) {
+    t.match(device(bad), [/option 'lan_device': invalid value .*15 characters at most, counting a final '\*'/], `${JSON.stringify(bad)} is refused`);
+  }
+});

@@ -21,6 +21,7 @@ const healthy: DoctorFacts = {
   tableLoaded: true,
   pptpMode: 'allow',
   lanDevices: ['br-lan'],
+  missingDevices: [],
   helper: { available: true, modules: [{ name: 'nf_conntrack_pptp', state: 'loaded' }] },
   helperCount: { packets: 16, bytes: 1496 },
   controlsWithHelper: 2,
@@ -58,6 +59,7 @@ t.test('each fault is found and explained', async (t) => {
     ['no PPTP helper in the kernel', { helper: { available: false, modules: [{ name: 'nf_conntrack_pptp', state: 'missing' }] } }, 'helper-modules', /kmod-nf-nathelper-extra/],
     ['control connections without the helper', { controlsWithHelper: 1 }, 'helper-attached', /conntrack -D -p tcp --dport 1723/],
     ['no LAN device', { lanDevices: [] }, 'lan', /lan_zone|lan_device/],
+    ['the only LAN device does not exist', { lanDevices: ['br-lna'], missingDevices: ['br-lna'] }, 'lan', /lan_device/],
   ];
   for (const [what, change, id, fix] of cases) {
     const check = find(diagnose({ ...healthy, ...change }), id);
@@ -67,6 +69,7 @@ t.test('each fault is found and explained', async (t) => {
   const warnings: [string, Partial<DoctorFacts>, string, RegExp][] = [
     ['flow offloading on', { flowOffloading: true }, 'flow-offloading', /flow_offloading '0'|conntrack -D/],
     ['no zone masquerades', { masqueradeZones: [] }, 'masquerade', /masq '1'/],
+    ['one of two LAN devices does not exist', { lanDevices: ['br-lan', 'br-gst'], missingDevices: ['br-gst'] }, 'lan', /lan_device/],
     ['helper rule not hit, helpers not visible', { helperCount: { packets: 0, bytes: 0 }, controlsWithHelper: null }, 'helper-attached', /reconnect/],
   ];
   for (const [what, change, id, fix] of warnings) {

@@ -133,6 +133,11 @@ t.test('the rpcd plugin under qjs', { skip }, async (t) => {
       ['status', '{"verbose":true}', 'invalid', 'verbose'],
       ['reboot', '{}', 'bad_input', undefined],
       ['__proto__', '{}', 'bad_input', undefined],
+      ['apply', '{"__proto__":{}}', 'invalid', '__proto__'],
+      ['set', '{"global":{"__proto__":{"x":1}}}', 'invalid', 'global.__proto__'],
+      ['set', '{"global":{"constructor":"x"}}', 'invalid', 'global.constructor'],
+      ['set', '{"protocols":{"pptp":{"hasOwnProperty":["a","b"]}}}', 'invalid', 'protocols.pptp.hasOwnProperty'],
+      ['set', '{"protocols":{"__proto__":{"mode":"block"}}}', 'invalid', 'protocols.__proto__'],
       ['toString', '{}', 'bad_input', undefined],
     ];
     for (const [method, input, code, field] of cases) {

@@ -69,6 +69,7 @@ export function runDoctor(ctx: Context): { checks: Check[] } {
     tableLoaded: objects !== null,
     pptpMode: read.config.protocols.pptp.mode,
     lanDevices: read.facts.lanDevices,
+    missingDevices: read.facts.lanDevices.filter((d) => !d.endsWith('*') && !ctx.sys.exists(`${ctx.paths.sysClassNet}/${d}`)),
     helper: read.helper,
     helperCount: objects ? readCounters(objects).helper : null,
     controlsWithHelper: controlsWithHelper(ctx, sessions),

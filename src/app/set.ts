@@ -3,6 +3,7 @@
 // previous file is put back, so file and table never disagree.
 
 import { loadConfigText, parseConfigText } from '../core/load.ts';
+import { own } from '../core/own.ts';
 import { isProtocolName } from '../core/protocols.ts';
 import { GLOBAL_OPTIONS, PROTOCOL_OPTIONS, listValue } from '../core/schema.ts';
 import { withEspFollowing } from '../core/settings.ts';
@@ -17,16 +18,21 @@ export class UsageError extends Error {}
  * change. A bare protocol name means its mode.
  */
 export function toChange(key: string, values: string[] | null): UciChange {
-  const [head, option] = key.split('.', 2);
+  const parts = key.split('.');
+  if (parts.length > 2 || parts.some((p) => p === '')) {
+    throw new UsageError(`unknown setting '${key}': use <protocol>[.<option>] or [global.]<option>`);
+  }
+  const [head, option] = parts;
   const isProtocol = isProtocolName(head);
   const section = isProtocol ? head : 'global';
   const name = isProtocol ? option ?? 'mode' : option === undefined ? head : option;
   if (!isProtocol && option !== undefined && head !== 'global') {
     throw new UsageError(`unknown setting '${key}': use <protocol>[.<option>] or [global.]<option>`);
   }
-  const spec = (isProtocol ? PROTOCOL_OPTIONS : GLOBAL_OPTIONS)[name];
-  if (spec === undefined) {
-    const known = Object.keys(isProtocol ? PROTOCOL_OPTIONS : GLOBAL_OPTIONS).join(', ');
+  const spec = own(isProtocol ? PROTOCOL_OPTIONS : GLOBAL_OPTIONS, name);
+  if (spec === undefined || (spec.only && spec.only.indexOf(section) < 0)) {
+    const table = isProtocol ? PROTOCOL_OPTIONS : GLOBAL_OPTIONS;
+    const known = Object.keys(table).filter((o) => !table[o].only || table[o].only!.indexOf(section) >= 0).join(', ');
     throw new UsageError(`unknown option '${name}' for ${section}: known options are ${known}`);
   }
   if (values !== null && !spec.list && values.length !== 1) {

@@ -49,6 +49,8 @@ commands:
 options:
   --json              print JSON (read commands and errors)
   -c, --config FILE   config file (default /etc/config/vpn-passthrough)
+  --                  end of options; options also end at a command's
+                      first value (set pptp.client -- -x takes -x as a value)
 
 exit codes: 0 ok, 1 failed (the table was left as it was), 2 usage,
             3 invalid config (nothing changed), 4 another apply is running
@@ -61,18 +63,30 @@ interface Parsed {
   args: string[];
 }
 
+/**
+ * Options go before the command's values (`status --json` is fine): after
+ * the first value, or after `--`, every word is a value, so a value such as
+ * `--config` is never taken for an option.
+ */
 function parseArgs(argv: string[]): Parsed {
   const parsed: Parsed = { json: false, command: '', args: [] };
   const rest: string[] = [];
+  let options = true;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (arg === '--json') parsed.json = true;
+    if (!options) rest.push(arg);
+    else if (arg === '--') options = false;
+    else if (arg === '--json') parsed.json = true;
     else if (arg === '-c' || arg === '--config') {
       if (i + 1 >= argv.length) throw new UsageError(`${arg} needs a file name`);
       parsed.config = argv[++i];
     } else if (arg === '-h' || arg === '--help') rest.unshift('help');
-    else if (arg.startsWith('-') && arg !== '-' && rest.length === 0) throw new UsageError(`unknown option ${arg}`);
-    else rest.push(arg);
+    else if (arg.startsWith('-') && arg !== '-') throw new UsageError(`unknown option ${arg}`);
+    else {
+      rest.push(arg);
+      // The command, then its first value: from there on, only values.
+      if (rest.length > 1) options = false;
+    }
   }
   parsed.command = rest.shift() ?? 'help';
   parsed.args = rest;

@@ -22,6 +22,8 @@ export interface DoctorFacts {
   tableLoaded: boolean;
   pptpMode: Mode;
   lanDevices: string[];
+  /** LAN devices (not wildcards) that do not exist on this router. */
+  missingDevices: string[];
   /** null when PPTP is blocked (no helper needed). */
   helper: { available: boolean; modules: { name: string; state: string }[] } | null;
   /** Packets our rules handed to the helper; null without the rule. */
@@ -67,6 +69,15 @@ function table(f: DoctorFacts): Check {
 }
 
 function lan(f: DoctorFacts): Check {
+  if (f.missingDevices.length > 0) {
+    const present = f.lanDevices.filter((d) => f.missingDevices.indexOf(d) < 0);
+    return {
+      id: 'lan',
+      verdict: present.length > 0 ? 'warn' : 'fail',
+      summary: `LAN device ${f.missingDevices.join(', ')} does not exist on this router${present.length ? ` (found: ${present.join(' ')})` : ', so no VPN traffic is matched'}`,
+      fix: 'correct list lan_device (ip link shows the devices), or the zone in list lan_zone',
+    };
+  }
   if (f.lanDevices.length > 0) return { id: 'lan', verdict: 'ok', summary: `LAN devices: ${f.lanDevices.join(' ')}` };
   return {
     id: 'lan',

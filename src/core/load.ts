@@ -4,6 +4,7 @@
 import type { Address } from './address.ts';
 import { ConfigInvalid, type Config, type ConfigIssue, type Family, type Mode, type ProtocolConfig } from './config.ts';
 import { PROTOCOLS, isProtocolName, type ProtocolName } from './protocols.ts';
+import { own } from './own.ts';
 import { SECTION_TYPES, type OptionSpec } from './schema.ts';
 import { parseUci, UciSyntaxError, type UciDocument, type UciSection } from './uci.ts';
 
@@ -52,7 +53,7 @@ function readSection(
     out[key] = spec.list ? values : values[0];
   }
   for (const option of section?.options ?? []) {
-    const spec = schema[option.name];
+    const spec = own(schema, option.name);
     if (spec === undefined || (spec.only && spec.only.indexOf(name) < 0)) {
       const known = Object.keys(schema).filter((k) => !schema[k].only || schema[k].only!.indexOf(name) >= 0);
       issues.push({
@@ -73,7 +74,7 @@ function checkSections(doc: UciDocument, issues: ConfigIssue[]): void {
   let globals = 0;
   for (const section of doc.sections) {
     const at = { file: doc.file, line: section.line, section: sectionLabel(section) };
-    if (!(section.type in SECTION_TYPES)) {
+    if (own(SECTION_TYPES, section.type) === undefined) {
       issues.push({ ...at, message: `unknown section type '${section.type}'`, fix: 'use "config global" or "config protocol"' });
     } else if (section.type === 'global' && ++globals > 1) {
       issues.push({ ...at, message: 'a second global section', fix: 'merge it into the first one' });

@@ -47,12 +47,16 @@ function pattern(describe: string, re: RegExp, fix: string): ValueType<string> {
   };
 }
 
-const zone = pattern('zone name', /^[A-Za-z0-9_-]{1,32}$/, 'give a firewall zone name such as \'lan\'');
-// IFNAMSIZ is 16 with the terminating NUL; "*" ends a wildcard as in fw4's state.
+// firewall4's identifier type (fw4.uc parse_identifier); no leading digit or '-'.
+const zone = pattern('zone name', /^[A-Za-z_.][A-Za-z0-9/_.-]{0,63}$/, "give a firewall zone name such as 'lan'");
+// The kernel's dev_valid_name: fewer than IFNAMSIZ (16) bytes, no '/', ':'
+// or space, not '.' or '..'; a final '*' (a wildcard, as in fw4's state)
+// counts too, since nft stores the name with it. A narrower set of
+// characters keeps names safe to quote in the ruleset.
 const device = pattern(
   'device name',
-  /^[A-Za-z0-9_.@:-]{1,15}\*?$/,
-  "give a network device such as 'br-lan' (15 characters at most, optionally ending in '*')",
+  /^(?!\.\.?\*?$)(?=.{1,15}$)[A-Za-z0-9_.@-]+\*?$/,
+  "give a network device such as 'br-lan' (15 characters at most, counting a final '*' for a wildcard)",
 );
 const rate = pattern(
   'N/second|minute|hour|day',

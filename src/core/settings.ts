@@ -3,6 +3,7 @@
 // file, field by field, so an error names the JSON path at fault.
 
 import type { Config } from './config.ts';
+import { own } from './own.ts';
 import { PROTOCOLS, isProtocolName } from './protocols.ts';
 import { GLOBAL_OPTIONS, PROTOCOL_OPTIONS, bool, listValue, type OptionSpec } from './schema.ts';
 import type { UciChange, UciDocument } from './uci.ts';
@@ -74,7 +75,7 @@ function sectionChanges(path: string, section: string, options: Record<string, O
   if (!isObject(args)) throw new InvalidArgument(path, `expected an object, got ${kind(args)}`);
   const global = section === 'global';
   return Object.keys(args).map((name) => {
-    const spec = options[name];
+    const spec = own(options, name);
     if (spec === undefined || (spec.only && spec.only.indexOf(section) < 0)) {
       const known = Object.keys(options).filter((o) => !options[o].only || options[o].only!.indexOf(section) >= 0);
       throw new InvalidArgument(`${path}.${name}`, `unknown option; known: ${known.join(', ')}`);

@@ -20,6 +20,8 @@ export interface Paths {
   firewallConfig: string;
   /** firewall4's table of conntrack helpers (name, module, ports). */
   fw4Helpers: string;
+  /** One entry per network device of this namespace. */
+  sysClassNet: string;
   /** Where the kernel lists loaded modules (and built-in ones with parameters), as fw4 checks them. */
   sysModule: string;
   /** Set by the firewall include: fw4 holds its lock, so the fw4 CLI must not run. */
@@ -40,6 +42,7 @@ export function pathsFrom(sys: System): Paths {
     firewallConfig: env('FIREWALL_CONFIG', '/etc/config/firewall'),
     fw4Helpers: env('FW4_HELPERS', '/usr/share/firewall4/helpers'),
     sysModule: env('SYS_MODULE', '/sys/module'),
+    sysClassNet: env('SYS_CLASS_NET', '/sys/class/net'),
     inFirewall: sys.env('VPN_PASSTHROUGH_IN_FIREWALL') === '1',
   };
 }

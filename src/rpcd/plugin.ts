@@ -12,6 +12,7 @@ import { readSessions, type Sessions } from '../app/sessions.ts';
 import { setOptions } from '../app/set.ts';
 import { readStatus } from '../app/status.ts';
 import { ConfigInvalid, formatIssue } from '../core/config.ts';
+import { own } from '../core/own.ts';
 import { InvalidArgument, settingsToChanges, toSettings } from '../core/settings.ts';
 import { LockBusy } from '../host/lock.ts';
 
@@ -85,11 +86,11 @@ function parseArgs(input: string): Args {
 }
 
 function call(method: string, input: string, makeContext: () => Context): object {
-  const m = Object.prototype.hasOwnProperty.call(METHODS, method) ? METHODS[method] : undefined;
+  const m = own(METHODS, method);
   if (m === undefined) throw new BadInput(`unknown method '${method}'; known: ${Object.keys(METHODS).join(', ')}`);
   const args = parseArgs(input);
   for (const key of Object.keys(args)) {
-    if (!(key in m.signature)) throw new InvalidArgument(key, `unknown argument; ${method} takes ${Object.keys(m.signature).join(', ') || 'none'}`);
+    if (own(m.signature, key) === undefined) throw new InvalidArgument(key, `unknown argument; ${method} takes ${Object.keys(m.signature).join(', ') || 'none'}`);
   }
   return m.run(makeContext(), args);
 }

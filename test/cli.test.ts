@@ -86,6 +86,10 @@ t.test('vpn-passthrough under qjs', { skip }, async (t) => {
     t.equal(r.status, 1);
     t.match(r.stderr, /could not be run/);
     t.equal(table().stdout, before, 'table byte-identical');
+    const doctor = box.cli(['doctor'], { VPN_PASSTHROUGH_NFT: '/nonexistent/nft' });
+    t.equal(doctor.status, 1, 'doctor without nft: a failed check');
+    t.match(doctor.stdout, /nft cannot list the ruleset.*could not be run/, 'saying nft cannot be run');
+    t.notMatch(doctor.stdout, /table inet vpn_passthrough is missing|no PPTP helper/, 'not guessing a missing table or helper');
   });
 
   t.test('set writes the config and applies it', async (t) => {

@@ -18,6 +18,7 @@ const lab = sessionsOf(readFileSync(`${ROOT}test/fixtures/conntrack-lab.list`));
 
 const healthy: DoctorFacts = {
   enabled: true,
+  nftFailure: null,
   tableLoaded: true,
   pptpMode: 'allow',
   lanDevices: ['br-lan'],
@@ -135,6 +136,13 @@ t.test('the PPTP helper is IPv4 only, and its counter counts new connections', a
   const older = find(diagnose({ ...healthy, controlsWithHelper: null, helperCount: { packets: 1, bytes: 60 } }), 'helper-attached');
   t.equal(older.verdict, 'warn', 'fewer new connections counted than are open: the older ones may lack it');
   t.equal(find(diagnose({ ...healthy, controlsWithHelper: null, helperCount: { packets: 2, bytes: 120 } }), 'helper-attached').verdict, 'ok');
+});
+
+t.test('nft cannot be run: said as such, not as a missing table or helper', async (t) => {
+  const checks = diagnose({ ...healthy, nftFailure: 'nft -j list table inet vpn_passthrough could not be run (not installed?)', tableLoaded: false, helperCount: null });
+  const first = checks[0];
+  t.match(first, { id: 'nft', verdict: 'fail', summary: /nft cannot list the ruleset.*could not be run/, fix: /nftables-json/ });
+  t.notOk(checks.some((c) => c.id === 'table' || c.id === 'helper-modules' || c.id === 'helper-attached'), 'no guesses about the table or the helper');
 });
 
 t.test('disabled: only says so', async (t) => {

@@ -30,6 +30,15 @@ function controlsWithHelper(ctx: Context, sessions: Sessions | null): number | n
   return r.stdout.split('\n').filter((line) => line.indexOf(`helper=${PPTP_HELPER.name}`) >= 0).length;
 }
 
+/** Our table's objects (null: not loaded), or why nft could not list it. */
+function readTable(ctx: Context): { objects: unknown[] | null; failure: string | null } {
+  try {
+    return { objects: listTable(ctx.sys, ctx.paths), failure: null };
+  } catch (e) {
+    return { objects: null, failure: (e as Error).message };
+  }
+}
+
 function tryRead<T>(read: () => T): T | null {
   try {
     return read();
@@ -60,12 +69,13 @@ function readOrDefaults(ctx: Context): { read: SystemFacts; config: Check | null
 
 export function runDoctor(ctx: Context): { checks: Check[] } {
   const { read, config } = readOrDefaults(ctx);
-  const objects = tryRead(() => listTable(ctx.sys, ctx.paths));
+  const { objects, failure } = readTable(ctx);
   const lan = { zones: read.config.lanZones, devices: read.facts.lanDevices };
   const sessions: Sessions | null = tryRead(() => readSessions(ctx, lan));
   const acct = ctx.sys.readFile(ctx.paths.conntrackAccounting);
   const checks = diagnose({
     enabled: read.config.enabled,
+    nftFailure: failure,
     tableLoaded: objects !== null,
     pptpMode: read.config.protocols.pptp.mode,
     lanDevices: read.facts.lanDevices,

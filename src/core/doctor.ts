@@ -19,6 +19,8 @@ export interface Check {
 
 export interface DoctorFacts {
   enabled: boolean;
+  /** Why nft could not list the ruleset (not installed, not permitted); null when it could. */
+  nftFailure: string | null;
   tableLoaded: boolean;
   pptpMode: Mode;
   lanDevices: string[];
@@ -243,10 +245,21 @@ function conntrack(f: DoctorFacts): Check | null {
   return null;
 }
 
+function nft(f: DoctorFacts): Check {
+  return {
+    id: 'nft',
+    verdict: 'fail',
+    summary: `nft cannot list the ruleset, so the table can be neither loaded nor checked: ${f.nftFailure}`,
+    fix: 'opkg install nftables-json (or apk add nftables-json); run as root',
+  };
+}
+
 export function diagnose(f: DoctorFacts): Check[] {
-  const checks: (Check | null)[] = [table(f), f.enabled ? lan(f) : null];
+  // Without nft, "table missing" and "no PPTP helper" would be guesses: say what is wrong instead.
+  const broken = f.nftFailure !== null;
+  const checks: (Check | null)[] = [broken ? nft(f) : table(f), f.enabled ? lan(f) : null];
   if (f.enabled) {
-    checks.push(helperModules(f), helperAttached(f), zoneHelpers(f), masquerade(f), offloading(f), ...rawEsp(f), pptpInUse(f));
+    checks.push(broken ? null : helperModules(f), broken ? null : helperAttached(f), zoneHelpers(f), masquerade(f), offloading(f), ...rawEsp(f), pptpInUse(f));
   }
   checks.push(conntrack(f));
   return checks.filter((c): c is Check => c !== null);

@@ -3,12 +3,15 @@
 // checked; built twice, they are byte-identical. Then they are installed
 // into a scratch root: an overlay over this machine's / (so sh, tar, nft and
 // python are there) with OpenWrt's parts that cannot run here replaced by
-// stand-ins following their documented behaviour (test/openwrt: opkg,
-// rc.common with procd's helpers, the package-script part of
-// /lib/functions.sh, uci), chrooted inside a network namespace whose
-// nftables ruleset plays the router's. There: install (uci-defaults, enable,
-// start), the init script's stop/start/reload, a firewall stop and start
-// that the include survives, and removal leaving no table and no include.
+// stand-ins that follow their sources (test/openwrt: opkg, rc.common with
+// procd's helpers, procd's service object behind ubus, the package-script
+// part of /lib/functions.sh, uci, firewall4's init script with fw4),
+// chrooted inside a network namespace whose nftables ruleset plays the
+// router's. There: install (uci-defaults, enable, start, the one trigger),
+// which changes re-apply the table and through whom, the init script's
+// stop/start/reload, a firewall stop and start that the include survives,
+// removal leaving no table and no include, and an install in the older
+// default_postinst order.
 
 import t from 'tap';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -47,6 +50,8 @@ t.test('the .ipk files, unpacked as opkg unpacks them', async (t) => {
     `SourceName: vpn-passthrough\nLicense: .+\nSection: net\nSourceDateEpoch: \\d+\nArchitecture: all\nInstalled-Size: \\d+\nDescription: .+\n( .+\n)+$`,
   ));
   t.equal(core.text('./conffiles'), '/etc/config/vpn-passthrough\n');
+  const uciDefaults = core.data.find((m) => m.name === './etc/uci-defaults/90_vpn-passthrough')!.data.toString();
+  t.match(uciDefaults, /\nexit 0\n$/, 'the uci-defaults script ends with exit 0: deleted once run, whatever its last command returned');
   t.match(core.text('./postinst'), /default_postinst \$0 \$@/, "OpenWrt's postinst: default_postinst");
   t.match(core.text('./prerm'), /default_prerm \$0 \$@/);
   const files = core.data.filter((m) => m.type === '0').map((m) => [m.name, (m.mode & 0o777).toString(8)]);
@@ -85,7 +90,7 @@ t.test('the same inputs give the same bytes', async (t) => {
   t.same(readFileSync(`${a}/vpn-passthrough_${VERSION}_all.ipk`), readFileSync(IPK('vpn-passthrough')), 'and the same as make built');
 });
 
-// A firewall4-like ruleset: what `fw4 start` loads before it runs includes.
+// A firewall4-like ruleset: what `fw4 start` loads (into table inet fw4) before it runs includes.
 const FW4 = 'table inet fw4 {\n\tchain forward {\n\t\ttype filter hook forward priority filter; policy drop;\n\t}\n}\n';
 
 const canOverlay = canNetns === true && spawnSync('unshare', ['-m', 'true']).status === 0;
@@ -115,14 +120,21 @@ t.test('installed on a router: lifecycle', { skip: canOverlay ? false : canNetns
     mkdirSync(real.replace(/\/[^/]*$/, ''), { recursive: true });
     writeFileSync(real, content, { mode });
   };
-  // What OpenWrt has and this machine lacks: stand-ins, qjs (the quickjs package), firewall4's files.
+  // What OpenWrt has and this machine lacks: stand-ins (test/openwrt: opkg,
+  // rc.common with procd's helpers, procd's service object behind ubus,
+  // /lib/functions.sh, uci, firewall4's init script with fw4), qjs (the
+  // quickjs package), firewall4's state file.
   put('/etc/rc.common', readFileSync(`${ROOT}test/openwrt/rc.common`), 0o755);
   put('/lib/functions.sh', readFileSync(`${ROOT}test/openwrt/functions.sh`));
   put('/bin/opkg', readFileSync(`${ROOT}test/openwrt/opkg`), 0o755);
+  put('/bin/ubus', readFileSync(`${ROOT}test/openwrt/ubus`), 0o755);
   put('/sbin/uci', readFileSync(`${ROOT}test/openwrt/uci`), 0o755);
+  put('/etc/init.d/firewall', readFileSync(`${ROOT}test/openwrt/firewall`), 0o755);
   put('/usr/bin/qjs', readFileSync(QJS), 0o755);
+  // The fw4 CLI waits for fw4's lock, which fw4 holds while it runs our include: it must never be called.
   put('/usr/sbin/fw4', '#!/bin/sh\necho "$*" >>/tmp/fw4-called\nexit 1\n', 0o755);
   put('/etc/config/firewall', "config defaults\n\toption input 'REJECT'\n\nconfig zone 'lan'\n\toption name 'lan'\n\tlist network 'lan'\n");
+  put('/etc/rc.d/.keep', '');
   put('/run/fw4.state', readFileSync(`${ROOT}test/fixtures/fw4.state`));
   put('/run/lock/.keep', '');
   put('/tmp/fw4.nft', FW4);
@@ -142,6 +154,19 @@ t.test('installed on a router: lifecycle', { skip: canOverlay ? false : canNetns
   };
   const table = () => ns.run(['nft', 'list', 'table', 'inet', 'vpn_passthrough']);
   const firewall = () => readFileSync(`${upper}/etc/config/firewall`, 'utf8');
+  /** The triggers procd holds for a service (the ubus stand-in's record), or undefined once it is deleted. */
+  const triggers = (service: string) => {
+    const file = `${upper}/run/procd-standin/services.json`;
+    const all = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { name: string; triggers: unknown[] }[]) : [];
+    return all.find((s) => s.name === service)?.triggers;
+  };
+  /** Sends an event to procd as rpcd's uci apply or netifd does; answers the trigger commands it ran. */
+  const event = (type: string, data: Record<string, string>) => {
+    rmSync(`${upper}/run/procd-standin/ran`, { force: true });
+    ok(`ubus call service event '${JSON.stringify({ type, data })}'`);
+    const ran = `${upper}/run/procd-standin/ran`;
+    return existsSync(ran) ? readFileSync(ran, 'utf8').trim().split('\n') : [];
+  };
   ns.sh('nft', '-f', `${upper}/tmp/fw4.nft`);
 
   t.test('opkg install: uci-defaults, enable, start', async (t) => {
@@ -151,25 +176,39 @@ t.test('installed on a router: lifecycle', { skip: canOverlay ? false : canNetns
     t.match(firewall(), /config include 'vpn_passthrough'\n\toption type 'script'\n\toption path '\/usr\/share\/vpn-passthrough\/firewall.include'\n\toption fw4_compatible '1'/, 'the firewall include is registered');
     t.notOk(existsSync(`${upper}/etc/uci-defaults/90_vpn-passthrough`), 'the uci-defaults script ran and is gone');
     t.ok(existsSync(`${upper}/etc/rc.d/S20vpn-passthrough`), 'enabled at boot');
-    t.same(readFileSync(`${upper}/tmp/procd-triggers`, 'utf8').trim().split('\n'), [
-      'reload-on-config vpn-passthrough',
-      'reload-on-config firewall',
-      'raw interface.* 2000 /etc/init.d/vpn-passthrough reload',
-    ], 'reload triggers on both configs and on interfaces');
+    t.same(triggers('vpn-passthrough'), [
+      ['config.change', ['if', ['eq', 'package', 'vpn-passthrough'], ['run_script', '/etc/init.d/vpn-passthrough', 'reload']], 1000],
+    ], 'one trigger: a change of its own config (firewall4 re-applies the table on its own changes and on ifup)');
     t.match(ok('vpn-passthrough status'), /table inet vpn_passthrough loaded/);
     ok('opkg install /tmp/luci-app-vpn-passthrough.ipk');
     t.ok(existsSync(`${upper}/www/luci-static/resources/view/vpn-passthrough/vpn-passthrough.js`), 'the LuCI view is in place');
   });
 
-  // As fw4 runs a script include: sourced by sh, ACTION=includes.
+  // As fw4's run_includes runs a script include: sourced by sh, ACTION=includes.
   const fw4Include = () => ok("ACTION=includes sh -c '. /usr/share/vpn-passthrough/firewall.include'");
+
+  t.test('each change is applied once: by our trigger or by firewall4, not both', async (t) => {
+    ok('/etc/init.d/firewall start');
+    t.equal(table().status, 0);
+    t.same(event('config.change', { package: 'firewall' }), ['/etc/init.d/firewall reload'],
+      'a firewall change: fw4 reloads and runs our include; no reload of ours on top');
+    t.equal(table().status, 0, 'the include applied it');
+    t.same(event('config.change', { package: 'vpn-passthrough' }), ['/etc/init.d/vpn-passthrough reload'], 'our own config: our reload only');
+    t.same(event('interface.update', { interface: 'lan', action: 'ifup' }), [],
+      "an interface event: nothing of ours (fw4's hotplug script reloads the firewall for interfaces in its zones, which runs the include)");
+    t.notOk(existsSync(`${upper}/tmp/fw4-called`), 'nothing called the fw4 CLI');
+  });
 
   t.test('the init script: stop, start, reload after an edit', async (t) => {
     ok('/etc/init.d/vpn-passthrough stop');
     t.not(table().status, 0, 'stop removes the table');
+    t.equal(triggers('vpn-passthrough'), undefined, 'procd forgets the service and its trigger');
     t.ok(existsSync(`${upper}/etc/config/vpn-passthrough`), 'the config stays');
-    fw4Include();
+    ok('/etc/init.d/firewall reload');
     t.not(table().status, 0, 'a firewall reload does not undo the stop');
+    t.same(event('config.change', { package: 'vpn-passthrough' }), [], 'a config change while stopped reloads nothing');
+    ok('/etc/init.d/vpn-passthrough reload');
+    t.not(table().status, 0, 'nor does a reload by hand: only start brings the table back');
     ok('/etc/init.d/vpn-passthrough start');
     t.equal(table().status, 0, 'start loads it');
     ok("sed -i \"/config protocol 'l2tp'/,/mode/ s/'allow'/'block'/\" /etc/config/vpn-passthrough");
@@ -178,13 +217,13 @@ t.test('installed on a router: lifecycle', { skip: canOverlay ? false : canNetns
   });
 
   t.test('a firewall stop removes every table; the next start brings ours back', async (t) => {
-    ns.sh('nft', 'flush', 'ruleset');
-    t.not(table().status, 0, 'gone after the flush');
-    // fw4 start: its ruleset first, then each include of type script.
-    ns.sh('nft', '-f', `${upper}/tmp/fw4.nft`);
-    fw4Include();
+    ok('/etc/init.d/firewall stop');
+    t.not(table().status, 0, 'gone after fw4 flush');
+    ok('/etc/init.d/firewall start');
     t.equal(table().status, 0, 'the include re-applied it');
     t.match(table().stdout, /chain handle_l2tp \{[^}]*reject/, 'from the current config');
+    ok('/etc/init.d/firewall restart');
+    t.equal(table().status, 0, 'fw4 restart replaces only its own table');
     t.notOk(existsSync(`${upper}/tmp/fw4-called`), 'the include never called the fw4 CLI (fw4 holds its lock)');
     // A live process whose command line names vpn-passthrough, as a running apply's does.
     const lock = ns.start(['sh', '-c', 'sleep 30', 'vpn-passthrough']);
@@ -195,8 +234,7 @@ t.test('installed on a router: lifecycle', { skip: canOverlay ? false : canNetns
     rmSync(`${upper}/run/lock/vpn-passthrough.lock`);
     lock.kill();
     ok('/etc/init.d/vpn-passthrough disable');
-    ns.sh('nft', 'flush', 'ruleset');
-    fw4Include();
+    ok('/etc/init.d/firewall stop; /etc/init.d/firewall start');
     t.not(table().status, 0, 'a disabled service is not brought back by the firewall');
     ok('/etc/init.d/vpn-passthrough enable');
     fw4Include();
@@ -212,9 +250,34 @@ t.test('installed on a router: lifecycle', { skip: canOverlay ? false : canNetns
     t.notMatch(firewall(), /vpn_passthrough/, 'the include is gone');
     t.match(firewall(), /config zone 'lan'/, 'the rest of the firewall config is untouched');
     t.notOk(existsSync(`${upper}/etc/rc.d/S20vpn-passthrough`), 'disabled');
+    t.equal(triggers('vpn-passthrough'), undefined, 'stopped: procd holds nothing of it');
     for (const f of ['/usr/sbin/vpn-passthrough', '/etc/init.d/vpn-passthrough', '/usr/share/vpn-passthrough/vpn-passthrough.js', '/www/luci-static/resources/view/vpn-passthrough/vpn-passthrough.js']) {
       t.notOk(existsSync(`${upper}${f}`), `${f} removed`);
     }
     t.match(readFileSync(`${upper}/etc/config/vpn-passthrough`, 'utf8'), /option mode 'block'/, 'the edited config is kept (a changed conffile)');
+  });
+
+  // default_postinst's order changed between releases: postinst-pkg used to
+  // run before the uci-defaults scripts, now after them (and after `uci commit`).
+  t.test("default_postinst's order, as the stand-in plays each release", async (t) => {
+    put('/usr/lib/opkg/info/probe.list', '/etc/uci-defaults/99_probe\n');
+    put('/usr/lib/opkg/info/probe.postinst-pkg', 'echo postinst-pkg >>/tmp/order\n');
+    for (const [order, expected] of [['', ['uci-defaults', 'postinst-pkg']], ['postinst-first', ['postinst-pkg', 'uci-defaults']]] as const) {
+      put('/etc/uci-defaults/99_probe', 'echo uci-defaults >>/tmp/order\nexit 0\n');
+      rmSync(`${upper}/tmp/order`, { force: true });
+      ok(`DEFAULT_POSTINST_ORDER=${order} sh -c '. /lib/functions.sh; default_postinst /usr/lib/opkg/info/probe.postinst'`);
+      t.same(readFileSync(`${upper}/tmp/order`, 'utf8').trim().split('\n'), expected, order || 'current');
+      t.notOk(existsSync(`${upper}/etc/uci-defaults/99_probe`), 'the uci-defaults script is gone once it succeeded');
+    }
+  });
+
+  t.test('installed again on a release that runs postinst-pkg before uci-defaults', async (t) => {
+    ok('DEFAULT_POSTINST_ORDER=postinst-first opkg install /tmp/vpn-passthrough.ipk');
+    t.equal(table().status, 0, 'the table is loaded');
+    t.match(firewall(), /config include 'vpn_passthrough'/, 'the include is registered again');
+    t.match(readFileSync(`${upper}/etc/config/vpn-passthrough`, 'utf8'), /option mode 'block'/, "the admin's config stays in place");
+    t.ok(existsSync(`${upper}/etc/config/vpn-passthrough-opkg`), "the package's own next to it, as opkg leaves it");
+    ok('opkg remove vpn-passthrough');
+    t.not(table().status, 0);
   });
 });

@@ -1,36 +1,75 @@
-# Stand-in for the package-script part of OpenWrt's /lib/functions.sh, as
-# default_postinst and default_prerm do it on a running router (no
-# IPKG_INSTROOT). postinst: the package's uci-defaults (each sourced in
-# /etc/uci-defaults, deleted once it succeeds), `uci commit`, its
-# postinst-pkg, then enable and start its init scripts. prerm: its
-# prerm-pkg, then disable and stop them. Each returns the status of the
-# package's own script part, which opkg acts on (a failing prerm stops the
-# removal).
+# Stand-in for the package-script part of OpenWrt's /lib/functions.sh:
+# default_postinst and default_prerm as they run on a router (no
+# IPKG_INSTROOT). It mirrors
+#   openwrt/openwrt package/base-files/files/lib/functions.sh
+#     (01fa063ae9440273c6701708623a1928bb3ff657)
+# postinst: when the package lists files in /etc/uci-defaults, each is
+# sourced in a subshell from its directory and deleted if that succeeded,
+# then `uci commit`; then the package's postinst-pkg in a subshell, whose
+# status is returned; then each of its init scripts is enabled (not on an
+# upgrade, PKG_UPGRADE=1) and started. prerm: the package's prerm-pkg in a
+# subshell (its status is returned: opkg refuses the removal on failure),
+# then each init script is disabled (not on an upgrade) and stopped.
+# Earlier releases ran postinst-pkg first, before the uci-defaults scripts
+# (the same file before postinst-pkg was moved after them, as in the
+# opkg-era release branches): DEFAULT_POSTINST_ORDER=postinst-first runs
+# that order.
+# Left out: users and groups (add_group_and_user), alternatives, apk's
+# /lib/apk/packages lists, rootfs-overlay, kmodloader for /etc/modules.d,
+# the sysctl restart for /etc/sysctl.d, the LuCI index cache, the offline
+# root (IPKG_INSTROOT: enable through rc.common only), and every other
+# function of the file (config_load, config_get, ...).
 
-# <package> <script-pkg> <first action> <second action>
-_package_scripts() {
-	local info=/usr/lib/opkg/info ret=0 i
-	if [ "$2" = postinst-pkg ]; then
-		for i in $(sed -ne 's!^/etc/uci-defaults/!!p' "$info/$1.list"); do
-			(cd /etc/uci-defaults && [ -f "$i" ] && . "./$i") && rm -f "/etc/uci-defaults/$i"
-		done
-		uci commit
-	fi
-	if [ -f "$info/$1.$2" ]; then
-		(. "$info/$1.$2")
+_postinst_pkg() {
+	if [ -f "/usr/lib/opkg/info/${pkgname}.postinst-pkg" ]; then
+		( . "/usr/lib/opkg/info/${pkgname}.postinst-pkg" )
 		ret=$?
 	fi
-	for i in $(grep -s "^/etc/init.d/" "$info/$1.list"); do
-		"$i" "$3"
-		"$i" "$4"
-	done
-	return $ret
 }
 
 default_postinst() {
-	_package_scripts "$(basename "${1%.*}")" postinst-pkg enable start
+	[ -z "$pkgname" ] && local pkgname="$(basename ${1%.*})"
+	local filelist="/usr/lib/opkg/info/${pkgname}.list"
+	local ret=0 i
+
+	[ "$DEFAULT_POSTINST_ORDER" = postinst-first ] && _postinst_pkg
+
+	if grep -m1 -q -s "^/etc/uci-defaults/" "$filelist"; then
+		[ -d /tmp/.uci ] || mkdir -p /tmp/.uci
+		for i in $(grep -s "^/etc/uci-defaults/" "$filelist"); do
+			( [ -f "$i" ] && cd "$(dirname $i)" && . "$i" ) && rm -f "$i"
+		done
+		uci commit
+	fi
+
+	[ "$DEFAULT_POSTINST_ORDER" = postinst-first ] || _postinst_pkg
+
+	for i in $(grep -s "^/etc/init.d/" "$filelist"); do
+		if [ "$PKG_UPGRADE" != "1" ]; then
+			"$i" enable
+		fi
+		"$i" start
+	done
+
+	return $ret
 }
 
 default_prerm() {
-	_package_scripts "$(basename "${1%.*}")" prerm-pkg disable stop
+	[ -z "$pkgname" ] && local pkgname="$(basename ${1%.*})"
+	local filelist="/usr/lib/opkg/info/${pkgname}.list"
+	local ret=0 i
+
+	if [ -f "/usr/lib/opkg/info/${pkgname}.prerm-pkg" ]; then
+		( . "/usr/lib/opkg/info/${pkgname}.prerm-pkg" )
+		ret=$?
+	fi
+
+	for i in $(grep -s "^/etc/init.d/" "$filelist"); do
+		if [ "$PKG_UPGRADE" != "1" ]; then
+			"$i" disable
+		fi
+		"$i" stop
+	done
+
+	return $ret
 }

@@ -5,6 +5,9 @@ import t from 'tap';
 import type { ExecResult, System } from '../src/host/system.ts';
 import { preparePptpHelper } from '../src/host/kernel.ts';
 import { lanSubnets, resolveZones } from '../src/host/zones.ts';
+import { masqueradeZones } from '../src/host/firewall.ts';
+import { readFileSync } from 'node:fs';
+import { ROOT } from './lib/paths.ts';
 import { pathsFrom } from '../src/host/paths.ts';
 
 type Answer = (argv: string[], input?: string) => ExecResult;
@@ -100,15 +103,32 @@ t.test('without the right to ask the kernel, the user is told so, not sent to in
   t.match(preparePptpHelper(sys, paths, false).notes, [/not permitted \(run as root\)/]);
 });
 
+// test/fixtures/fw4.state is what fw4.uc's load() writes (captured with
+// firewall4's own code, test/fixtures/fw4-capture): one line of JSON; an
+// interface's `zone` is null unless netifd's data for it names one (ordinary
+// interfaces do not), so a network's zone shows only in zones[].network.
+const FW4_STATE = readFileSync(`${ROOT}test/fixtures/fw4.state`, 'utf8');
+
+t.test("firewall4's state as fw4 writes it: zones, LAN devices and subnets, masquerade", async (t) => {
+  const state = JSON.parse(FW4_STATE);
+  t.equal(state.networks.lan.zone, null, 'an ordinary interface has no zone of its own in the state');
+  t.same(state.zones.map((z: { name: string; network: { device: string }[] }) => [z.name, z.network.map((n) => n.device)]), [
+    ['lan', ['lan']],
+    ['guest', ['guest']],
+    ['wan', ['wan', 'wan6']],
+  ], 'the zone lists its networks by name');
+  const { sys, calls, paths } = fakeSystem({ '/var/run/fw4.state': FW4_STATE }, {});
+  const lan = resolveZones(sys, paths, ['lan']);
+  t.same(lan, { devices: ['br-lan'], notes: [] });
+  t.same(resolveZones(sys, paths, ['guest']).devices, ['br-guest', 'wg*'], "fw4's wildcard device kept as fw4 wrote it");
+  t.same(lanSubnets(sys, paths, ['lan'], lan.devices), ['192.168.1.1/24', '2001:db8:1::1/64'], "the LAN zone's subnets, found by its devices");
+  t.same(masqueradeZones(sys, paths), ['wan']);
+  t.same(calls, [], 'neither fw4 nor ubus is asked');
+});
+
 t.test("the LAN's subnets: from firewall4's state, else from netifd over ubus", async (t) => {
-  const state = JSON.stringify({
-    networks: {
-      lan: { zone: 'lan', device: 'br-lan', ipaddrs: [{ family: 4, addr: '192.168.1.1', bits: 24 }] },
-      wan: { zone: 'wan', device: 'eth1', ipaddrs: [{ family: 4, addr: '203.0.113.1', bits: 24 }] },
-    },
-  });
-  const fromState = fakeSystem({ '/var/run/fw4.state': state }, {});
-  t.same(lanSubnets(fromState.sys, fromState.paths, ['lan'], []), ['192.168.1.1/24']);
+  const fromState = fakeSystem({ '/var/run/fw4.state': FW4_STATE }, {});
+  t.same(lanSubnets(fromState.sys, fromState.paths, ['lan'], ['br-lan']), ['192.168.1.1/24', '2001:db8:1::1/64']);
   t.same(fromState.calls, [], 'no ubus call when the state has them');
 
   const dump = {

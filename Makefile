@@ -1,8 +1,14 @@
 # vpn-passthrough: `make` installs what the build and tests need and builds;
 # `make test` runs every test. See README.md.
 
+# The lab's charon loads random, nonce, kdf, kernel-netlink (libstrongswan),
+# openssl (libstrongswan-standard-plugins), kernel-libipsec
+# (libcharon-extra-plugins), socket-default (strongswan-libcharon) and vici
+# (strongswan-swanctl); the lab and package tests also run sysctl (procps),
+# modprobe (kmod), unshare, setpriv and mount (util-linux, mount).
 DEBIAN_PACKAGES := nftables conntrack iproute2 python3 make gcc libc6-dev \
-	python3-scapy strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins iputils-ping time \
+	python3-scapy strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins \
+	libstrongswan-standard-plugins iputils-ping time procps kmod util-linux mount \
 	chromium
 SOURCES := $(shell find src -name '*.ts') tools/build.mjs package.json
 VERSION := $(shell sed -n 's/^PKG_VERSION:=//p' openwrt/vpn-passthrough/Makefile)-$(shell sed -n 's/^PKG_RELEASE:=//p' openwrt/vpn-passthrough/Makefile)

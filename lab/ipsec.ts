@@ -12,7 +12,7 @@ import { until } from './wait.ts';
 
 const CHARON = '/usr/lib/ipsec/charon';
 const SWANCTL = '/usr/sbin/swanctl';
-const LIBIPSEC = '/usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so';
+const PLUGINS = '/usr/lib/ipsec/plugins';
 
 /** The server's address inside the tunnel (on its loopback), and its subnet. */
 export const SERVER_INNER = '10.99.0.1';
@@ -21,14 +21,46 @@ const SERVER_NET = '10.99.0.0/24';
 const POOL = '10.99.1.0/24';
 const PSK = 'vpn-passthrough-lab';
 
-/** false, or why charon cannot run here (the tests skip, saying so). */
-export const charonMissing: string | false = (() => {
-  if (!existsSync(CHARON)) return `${CHARON} is missing (apt-get install strongswan-charon)`;
-  if (!existsSync(LIBIPSEC)) return 'kernel-libipsec plugin is missing (apt-get install libcharon-extra-plugins)';
-  if (!existsSync(SWANCTL)) return `${SWANCTL} is missing (apt-get install strongswan-swanctl)`;
-  if (!existsSync('/dev/net/tun')) return '/dev/net/tun is missing (kernel-libipsec needs TUN)';
-  return false;
-})();
+/** The Debian package that ships each charon plugin (/usr/lib/ipsec/plugins/libstrongswan-<name>.so). */
+const PLUGIN_PACKAGES: Record<string, string> = {
+  openssl: 'libstrongswan-standard-plugins',
+  'kernel-libipsec': 'libcharon-extra-plugins',
+  'socket-default': 'strongswan-libcharon',
+  vici: 'strongswan-swanctl',
+};
+
+/**
+ * false, or why charon cannot run here: its programs, TUN, and every plugin
+ * the lab's strongswan.conf loads (its `load =` line; with load_modular =
+ * no, charon starts without a missing one and fails later, obscurely).
+ * Under CI (ci true) a missing part is an error: CI installs what the tests
+ * need, so a skip there would hide a broken install.
+ */
+export function probeCharon(ci: boolean, plugins = PLUGINS, programs = [CHARON, SWANCTL], tun = '/dev/net/tun'): string | false {
+  const missing: string[] = [];
+  const packages = new Set<string>();
+  for (const program of programs) {
+    if (!existsSync(program)) {
+      missing.push(program);
+      packages.add(program.endsWith('swanctl') ? 'strongswan-swanctl' : 'strongswan-charon');
+    }
+  }
+  const loaded = /^\s*load = (.*)$/m.exec(strongswanConf(''))![1].split(' ');
+  for (const name of loaded) {
+    if (!existsSync(`${plugins}/libstrongswan-${name}.so`)) {
+      missing.push(`the ${name} plugin`);
+      packages.add(PLUGIN_PACKAGES[name] ?? 'libstrongswan');
+    }
+  }
+  let why: string | false = false;
+  if (missing.length > 0) why = `missing ${missing.join(', ')} (apt-get install ${[...packages].join(' ')}; make installs them)`;
+  else if (!existsSync(tun)) why = `${tun} is missing (kernel-libipsec needs TUN)`;
+  if (why && ci) throw new Error(`the IPsec lab cannot run under CI: ${why}`);
+  return why;
+}
+
+/** false, or why charon cannot run here (the tests skip, saying so; under CI=true importing this fails instead). */
+export const charonMissing: string | false = probeCharon(process.env.CI === 'true');
 
 export interface Charon {
   ns: Netns;

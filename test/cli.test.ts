@@ -4,10 +4,11 @@
 
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readlinkSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readlinkSync, rmdirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { canNetns, makeNetns } from '../lab/netns.ts';
 import { makeSandbox } from '../lab/sandbox.ts';
 import { ROOT } from './lib/paths.ts';
+import { lockTarget } from './lib/lock.ts';
 
 const skip = canNetns === true ? false : canNetns;
 
@@ -214,25 +215,40 @@ t.test('vpn-passthrough under qjs', { skip }, async (t) => {
   });
 
   t.test('a lock left by a dead process is taken over', async (t) => {
-    symlinkSync('999999999', `${box.dir}/lock`);
+    symlinkSync('999999999:1', `${box.dir}/lock`);
     t.equal(box.cli(['apply']).status, 0);
     t.notOk(existsSync(`${box.dir}/lock`), 'lock released');
   });
 
   t.test('a second apply waits for the lock, then gives up with exit 4', async (t) => {
-    // A live process whose command line names vpn-passthrough, as a running apply's does.
-    const owner = spawn('sh', ['-c', 'sleep 30', 'vpn-passthrough'], { stdio: 'ignore' });
+    const owner = spawn('sleep', ['30'], { stdio: 'ignore' });
     t.teardown(() => owner.kill());
-    symlinkSync(String(owner.pid), `${box.dir}/lock`);
+    symlinkSync(lockTarget(owner.pid!), `${box.dir}/lock`);
     const r = box.cli(['apply']);
     t.equal(r.status, 4);
     t.match(r.stderr, `another vpn-passthrough (pid ${owner.pid}) holds`);
-    t.equal(readlinkSync(`${box.dir}/lock`), String(owner.pid), 'the owner keeps its lock');
+    t.equal(readlinkSync(`${box.dir}/lock`), lockTarget(owner.pid!), 'the owner keeps its lock');
     unlinkSync(`${box.dir}/lock`);
   });
 
-  t.test('a lock whose pid now belongs to another program is taken over', async (t) => {
-    symlinkSync(String(process.pid), `${box.dir}/lock`);
+  t.test('a lock whose pid now belongs to another process is taken over', async (t) => {
+    // This process's pid with another start time: the owner died and its pid was reused.
+    const [pid, start] = lockTarget(process.pid).split(':');
+    symlinkSync(`${pid}:${Number(start) + 1}`, `${box.dir}/lock`);
+    t.equal(box.cli(['apply']).status, 0);
+    symlinkSync(pid, `${box.dir}/lock`);
+    t.equal(box.cli(['apply']).status, 0, 'as is one without a start time');
+  });
+
+  t.test('a file or directory at the lock path: said what it is', async (t) => {
+    writeFileSync(`${box.dir}/lock`, '');
+    const r = box.cli(['apply']);
+    t.equal(r.status, 1);
+    t.match(r.stderr, `${box.dir}/lock is a regular file, not a vpn-passthrough lock (a symlink to its owner); remove it`);
+    unlinkSync(`${box.dir}/lock`);
+    mkdirSync(`${box.dir}/lock`);
+    t.match(box.cli(['apply']).stderr, 'lock is a directory, not a vpn-passthrough lock');
+    rmdirSync(`${box.dir}/lock`);
     t.equal(box.cli(['apply']).status, 0);
   });
 

@@ -11,6 +11,7 @@ import { chmodSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from 
 import { canNetns, makeNetns } from '../lab/netns.ts';
 import { makeSandbox } from '../lab/sandbox.ts';
 import { BUNDLE, QJS, ROOT } from './lib/paths.ts';
+import { lockTarget } from './lib/lock.ts';
 
 const skip = canNetns === true ? false : canNetns;
 const METHODS = ['status', 'sessions', 'doctor', 'get', 'set', 'apply'];
@@ -177,10 +178,9 @@ t.test('the rpcd plugin under qjs', { skip }, async (t) => {
   });
 
   t.test('busy and failing: errors in the body', async (t) => {
-    // A live process whose command line names vpn-passthrough, as a running apply's does.
-    const owner = spawn('sh', ['-c', 'sleep 30', 'vpn-passthrough'], { stdio: 'ignore' });
+    const owner = spawn('sleep', ['30'], { stdio: 'ignore' });
     t.teardown(() => owner.kill());
-    symlinkSync(String(owner.pid), box.env.VPN_PASSTHROUGH_LOCK!);
+    symlinkSync(lockTarget(owner.pid!), box.env.VPN_PASSTHROUGH_LOCK!);
     const busy = call('apply', '{}');
     unlinkSync(box.env.VPN_PASSTHROUGH_LOCK!);
     t.equal(busy.error?.code, 'busy', `after the lock wait (10 s, within rpcd's timeout): ${busy.error?.message}`);

@@ -56,10 +56,11 @@ export function applyUnlocked(ctx: Context): Rendered {
   return rendered;
 }
 
+// Inside the firewall include too: fw4 has just flushed every table, and an
+// apply holding the lock may have loaded ours before that, so the include
+// waits its turn and loads the table again.
 export function underLock<T>(ctx: Context, body: () => T): T {
-  // Inside the firewall include fw4 is waiting: whoever holds the lock is
-  // applying the same config already, so give up at once (exit 4).
-  return withLock(ctx.sys, ctx.paths.lock, ctx.paths.inFirewall ? 0 : LOCK_TIMEOUT_MS, body);
+  return withLock(ctx.sys, ctx.paths.lock, LOCK_TIMEOUT_MS, body);
 }
 
 export function apply(ctx: Context): Rendered {

@@ -3,7 +3,9 @@
 // previous file is put back, so file and table never disagree.
 
 import { loadConfigText, parseConfigText } from '../core/load.ts';
+import { utf8Bytes } from '../core/bytes.ts';
 import { own } from '../core/own.ts';
+import { readConfigBytes, writeConfigBytes } from '../host/configfile.ts';
 import { isProtocolName } from '../core/protocols.ts';
 import { GLOBAL_OPTIONS, PROTOCOL_OPTIONS, listValue } from '../core/schema.ts';
 import { withEspFollowing } from '../core/settings.ts';
@@ -48,7 +50,7 @@ export function toChange(key: string, values: string[] | null): UciChange {
 function restore(ctx: Context, before: string | null, error: Error): void {
   try {
     if (before === null) ctx.sys.remove(ctx.paths.config);
-    else ctx.sys.writeFile(ctx.paths.config, before);
+    else writeConfigBytes(ctx.sys, ctx.paths.config, before);
   } catch (e) {
     error.message += `\nalso, ${ctx.paths.config} could not be put back: ${(e as Error).message}`;
   }
@@ -62,12 +64,14 @@ export function setOption(ctx: Context, key: string, values: string[] | null): R
 /** Writes the changes together and applies them, or changes nothing. */
 export function setOptions(ctx: Context, changes: UciChange[]): Rendered {
   return underLock(ctx, () => {
-    const before = ctx.sys.readFile(ctx.paths.config);
+    const before = readConfigBytes(ctx.sys, ctx.paths.config);
     // Only parsed, not validated: set must be able to repair an invalid value.
     const doc = parseConfigText(before ?? '', ctx.paths.config);
-    const text = editUci(doc, withEspFollowing(doc, changes));
+    // The file is bytes; values come as text.
+    const encoded = changes.map((c) => ({ ...c, value: c.value === null ? null : Array.isArray(c.value) ? c.value.map(utf8Bytes) : utf8Bytes(c.value) }));
+    const text = editUci(doc, withEspFollowing(doc, encoded));
     loadConfigText(text, ctx.paths.config);
-    ctx.sys.writeFile(ctx.paths.config, text);
+    writeConfigBytes(ctx.sys, ctx.paths.config, text);
     try {
       return applyUnlocked(ctx);
     } catch (e) {

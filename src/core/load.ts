@@ -4,6 +4,7 @@
 import type { Address } from './address.ts';
 import { ConfigInvalid, type Config, type ConfigIssue, type Family, type Mode, type ProtocolConfig } from './config.ts';
 import { PROTOCOLS, isProtocolName, type ProtocolName } from './protocols.ts';
+import { readable } from './bytes.ts';
 import { own } from './own.ts';
 import { SECTION_TYPES, type OptionSpec } from './schema.ts';
 import { parseUci, UciSyntaxError, type UciDocument, type UciSection } from './uci.ts';
@@ -46,6 +47,11 @@ function readSection(
     }
     const values: unknown[] = [];
     for (const raw of raws) {
+      // Every value type here is plain ASCII; anything else is shown, not decoded away.
+      if (/[^\x20-\x7e]/.test(raw)) {
+        issues.push({ ...at!, message: `'${readable(raw)}' holds characters that are not allowed here`, fix: `write ${spec.type.describe}` });
+        continue;
+      }
       const parsed = spec.type.parse(raw);
       if ('error' in parsed) issues.push({ ...at!, message: parsed.error, fix: parsed.fix });
       else values.push(parsed.value);

@@ -11,12 +11,23 @@ export interface ExecResult {
 export interface System {
   /** Runs a program with an argv array (never through a shell). */
   exec(argv: string[], input?: string): ExecResult;
-  /** The whole file, or null when it cannot be read. */
+  /** The whole file as UTF-8 text, or null when it cannot be read. */
   readFile(path: string): string | null;
-  /** Replaces the file atomically (write beside it, then rename). */
+  /**
+   * The file's bytes, one character per byte (a "byte string"), so bytes
+   * that are not UTF-8 survive a read and a write unchanged; null when it
+   * does not exist. Only for regular files (see stat): a FIFO would block.
+   */
+  readBytes(path: string): string | null;
+  /** What is at path, symlinks followed; null when nothing is. */
+  stat(path: string): FileStat | null;
+  /** The path with every symlink resolved; null when it does not exist. */
+  realPath(path: string): string | null;
+  /** Creates a new file (never an existing one) holding a byte string; every write is checked. */
+  createFile(path: string, bytes: string, mode: number): void;
+  rename(from: string, to: string): void;
   /** Calls onChunk with successive pieces of the file, never holding all of it; false when it does not exist. */
   readChunks(path: string, onChunk: (bytes: Uint8Array) => void): boolean;
-  writeFile(path: string, data: string): void;
   remove(path: string): void;
   /** Creates a symlink to `target` (atomic, content included); false when `path` exists. */
   symlink(target: string, path: string): boolean;
@@ -26,6 +37,13 @@ export interface System {
   pid(): number;
   sleep(ms: number): void;
   env(name: string): string | undefined;
+}
+
+export interface FileStat {
+  type: 'file' | 'directory' | 'other';
+  /** Permission bits. */
+  mode: number;
+  size: number;
 }
 
 export class HostError extends Error {}

@@ -2,7 +2,11 @@
 
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { HostError, type System } from '../system.ts';
+import { HostError, type FileStat, type System } from '../system.ts';
+
+function fail(what: string, path: string, e: unknown): never {
+  throw new HostError(`cannot ${what} ${path}: ${(e as Error).message}`);
+}
 
 export const nodeSystem: System = {
   exec(argv, input) {
@@ -21,6 +25,44 @@ export const nodeSystem: System = {
       return null;
     }
   },
+  readBytes(path) {
+    try {
+      return fs.readFileSync(path, 'latin1');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      return fail('read', path, e);
+    }
+  },
+  stat(path): FileStat | null {
+    try {
+      const st = fs.statSync(path);
+      return { type: st.isFile() ? 'file' : st.isDirectory() ? 'directory' : 'other', mode: st.mode & 0o7777, size: st.size };
+    } catch {
+      return null;
+    }
+  },
+  realPath(path) {
+    try {
+      return fs.realpathSync(path);
+    } catch {
+      return null;
+    }
+  },
+  createFile(path, bytes, mode) {
+    try {
+      fs.writeFileSync(path, Buffer.from(bytes, 'latin1'), { flag: 'wx', mode });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') fs.rmSync(path, { force: true });
+      fail('write', path, e);
+    }
+  },
+  rename(from, to) {
+    try {
+      fs.renameSync(from, to);
+    } catch (e) {
+      fail('rename', from, e);
+    }
+  },
   readChunks(path, onChunk) {
     let bytes: Buffer;
     try {
@@ -30,16 +72,6 @@ export const nodeSystem: System = {
     }
     onChunk(bytes);
     return true;
-  },
-  writeFile(path, data) {
-    const tmp = `${path}.vpn-passthrough-new`;
-    try {
-      fs.writeFileSync(tmp, data);
-      fs.renameSync(tmp, path);
-    } catch (e) {
-      fs.rmSync(tmp, { force: true });
-      throw new HostError(`cannot replace ${path}: ${(e as Error).message}`);
-    }
   },
   remove(path) {
     fs.rmSync(path, { force: true, recursive: true });

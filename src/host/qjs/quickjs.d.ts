@@ -19,7 +19,7 @@ declare module 'std' {
   export { stdin as in };
   export const out: FILE;
   export const err: FILE;
-  export const Error: { EEXIST: number; ENOENT: number };
+  export const Error: { EEXIST: number; ENOENT: number; EIO: number };
 }
 
 declare module 'os' {
@@ -34,6 +34,12 @@ declare module 'os' {
   export function rename(from: string, to: string): number;
   export function remove(path: string): number;
   export function stat(path: string): [{ mode: number; size: number; mtime: number }, number];
+  export function realpath(path: string): [string, number];
+  /** Bytes written from buffer at position, or -errno. */
+  export function write(fd: number, buffer: ArrayBuffer, position: number, length: number): number;
+  export const S_IFMT: number;
+  export const S_IFREG: number;
+  export const S_IFDIR: number;
   export function symlink(target: string, path: string): number;
   export function readlink(path: string): [string, number];
   export function sleep(ms: number): void;

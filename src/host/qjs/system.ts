@@ -4,9 +4,9 @@
 
 import * as std from 'std';
 import * as os from 'os';
-import { HostError, type ExecResult, type System } from '../system.ts';
+import { utf8Bytes } from '../../core/bytes.ts';
+import { HostError, type ExecResult, type FileStat, type System } from '../system.ts';
 
-let serial = 0;
 const CHUNK = 64 * 1024;
 
 /** The open file, or null when it does not exist; any other failure throws. */
@@ -28,6 +28,20 @@ function readAll(path: string): string | null {
   return text;
 }
 
+/** Bytes as a byte string, a slice at a time (fromCharCode takes its arguments on the stack). */
+function byteString(bytes: Uint8Array): string {
+  const parts: string[] = [];
+  for (let i = 0; i < bytes.length; i += 8192) {
+    parts.push(String.fromCharCode.apply(null, bytes.subarray(i, i + 8192) as unknown as number[]));
+  }
+  return parts.join('');
+}
+
+function readBytes(path: string): string | null {
+  const parts: string[] = [];
+  return readChunks(path, (bytes) => parts.push(byteString(bytes))) ? parts.join('') : null;
+}
+
 function readChunks(path: string, onChunk: (bytes: Uint8Array) => void): boolean {
   const f = openForReading(path);
   if (f === null) return false;
@@ -42,21 +56,41 @@ function readChunks(path: string, onChunk: (bytes: Uint8Array) => void): boolean
   return true;
 }
 
-/** Creates a new file (never follows or reuses an existing one) holding `data`. */
-function createFile(path: string, data: string): void {
-  const fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600);
+/**
+ * Creates a new file (never follows or reuses an existing one) holding a
+ * byte string. Written with write(2), each call checked, so a full disk is
+ * an error here and not a short file later.
+ */
+function createFile(path: string, bytes: string, mode: number): void {
+  const fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode);
   if (fd < 0) throw new HostError(`cannot create ${path}: ${std.strerror(-fd)}`);
-  const f = std.fdopen(fd, 'w');
-  if (f === null) {
-    os.close(fd);
-    throw new HostError(`cannot write ${path}`);
+  const buffer = new Uint8Array(bytes.length);
+  for (let i = 0; i < bytes.length; i++) buffer[i] = bytes.charCodeAt(i);
+  let error = 0;
+  for (let done = 0; done < buffer.length && error === 0; ) {
+    const n = os.write(fd, buffer.buffer, done, buffer.length - done);
+    if (n > 0) done += n;
+    else error = n < 0 ? -n : std.Error.EIO;
   }
-  f.puts(data);
-  const rc = f.close();
-  if (rc < 0) {
+  const rc = os.close(fd);
+  if (error === 0 && rc < 0) error = -rc;
+  if (error !== 0) {
     os.remove(path);
-    throw new HostError(`cannot write ${path}: ${std.strerror(-rc)}`);
+    throw new HostError(`cannot write ${path}: ${std.strerror(error)}`);
   }
+}
+
+function stat(path: string): FileStat | null {
+  const [st, err] = os.stat(path);
+  if (err !== 0) return null;
+  const format = st.mode & os.S_IFMT;
+  const type = format === os.S_IFREG ? 'file' : format === os.S_IFDIR ? 'directory' : 'other';
+  return { type, mode: st.mode & 0o7777, size: st.size };
+}
+
+/** Unpredictable, so no other local user can create it first and make every run fail. */
+function randomName(): string {
+  return Math.floor(Math.random() * 0x100000000).toString(36) + Math.floor(Math.random() * 0x100000000).toString(36);
 }
 
 function ownPid(): number {
@@ -66,7 +100,7 @@ function ownPid(): number {
 
 function tempPath(kind: string): string {
   const dir = std.getenv('TMPDIR') || '/tmp';
-  return `${dir}/vpn-passthrough.${ownPid()}.${++serial}.${kind}`;
+  return `${dir}/vpn-passthrough.${ownPid()}.${randomName()}.${kind}`;
 }
 
 function openOrThrow(path: string, flags: number): number {
@@ -75,17 +109,29 @@ function openOrThrow(path: string, flags: number): number {
   return fd;
 }
 
+/** A new temporary file; a name someone else took is tried again with another. */
+function createTemp(kind: string, bytes: string): string {
+  for (let attempt = 0; ; attempt++) {
+    const path = tempPath(kind);
+    try {
+      createFile(path, bytes, 0o600);
+      return path;
+    } catch (e) {
+      if (attempt >= 3) throw e;
+    }
+  }
+}
+
 function decodeStatus(raw: number): number {
   const signal = raw & 0x7f;
   return signal === 0 ? (raw >> 8) & 0xff : 128 + signal;
 }
 
 function exec(argv: string[], input?: string): ExecResult {
-  const inPath = tempPath('in');
-  const errPath = tempPath('err');
-  createFile(inPath, input ?? '');
+  const inPath = createTemp('in', utf8Bytes(input ?? ''));
+  const errPath = createTemp('err', '');
   const stdin = openOrThrow(inPath, os.O_RDONLY);
-  const stderr = openOrThrow(errPath, os.O_WRONLY | os.O_CREAT | os.O_EXCL);
+  const stderr = openOrThrow(errPath, os.O_WRONLY);
   const pipe = os.pipe();
   if (pipe === null) throw new HostError('cannot create a pipe');
   const [readEnd, writeEnd] = pipe;
@@ -114,16 +160,17 @@ function exec(argv: string[], input?: string): ExecResult {
 export const qjsSystem: System = {
   exec,
   readFile: readAll,
+  readBytes,
   readChunks,
-  writeFile(path, data) {
-    const tmp = `${path}.vpn-passthrough-new`;
-    os.remove(tmp);
-    createFile(tmp, data);
-    const rc = os.rename(tmp, path);
-    if (rc < 0) {
-      os.remove(tmp);
-      throw new HostError(`cannot replace ${path}: ${std.strerror(-rc)}`);
-    }
+  stat,
+  realPath: (path) => {
+    const [real, err] = os.realpath(path);
+    return err === 0 ? real : null;
+  },
+  createFile,
+  rename(from, to) {
+    const rc = os.rename(from, to);
+    if (rc < 0) throw new HostError(`cannot rename ${from} to ${to}: ${std.strerror(-rc)}`);
   },
   remove(path) {
     os.remove(path);

@@ -49,6 +49,18 @@ t.test('the rpcd plugin under qjs', { skip }, async (t) => {
     t.same(documented, METHODS, 'docs/ubus.md lists the same methods');
   });
 
+  t.test('without a working qjs: the object still exists, and every call says what is missing', async (t) => {
+    const real = ns.run([plugin, 'list'], { env: box.env }).stdout;
+    for (const [what, qjs] of [['missing', '/nonexistent/qjs'], ['broken', '/bin/false']]) {
+      const broken = `${box.dir}/rpcd-plugin-${what}`;
+      writeFileSync(broken, wrapper.replace('/usr/bin/qjs', qjs).replace('/usr/share/vpn-passthrough/vpn-passthrough.js', BUNDLE));
+      chmodSync(broken, 0o755);
+      t.same(JSON.parse(ns.run([broken, 'list'], { env: box.env }).stdout), JSON.parse(real), `qjs ${what}: list names the same methods`);
+      const r = ns.run([broken, 'call', 'status'], { input: '{}', env: box.env });
+      t.match(JSON.parse(r.stdout), { error: { code: 'failed', message: new RegExp(`${qjs} is missing or broken; install it: opkg install quickjs`) } }, `qjs ${what}: a JSON error naming the runtime and the package`);
+    }
+  });
+
   t.test('apply, status, get, sessions, doctor', async (t) => {
     t.match(call('apply', '{}'), { applied: true, enabled: true, lan_devices: ['br-lan'] });
     t.match(table(), /ct helper pptp/);

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { execFile, spawnSync } from 'node:child_process';
 import type { Netns, Result } from './netns.ts';
-import { SERVER } from './topology.ts';
+import { ROUTER_WAN, SERVER } from './topology.ts';
 import { until } from './wait.ts';
 
 const CHARON = '/usr/lib/ipsec/charon';
@@ -81,6 +81,10 @@ export interface Ipsec {
   dir: string;
   server(ns: Netns): Promise<Charon>;
   client(ns: Netns, i: number): Promise<Charon>;
+  /** A responder on a LAN host, reached from the WAN through the router's port forwards (UDP 500, 4500). */
+  lanServer(ns: Netns): Promise<Charon>;
+  /** An initiator on the WAN side, to the router's WAN address (the LAN server behind its port forwards). */
+  wanClient(ns: Netns): Promise<Charon>;
   /** The end of every instance's log, for a failure message. */
   logs(): string;
   /** Deletes the logs; the processes go with their namespaces (Netns.remove). */
@@ -184,6 +188,72 @@ secrets {
 }
 `;
 
+/** The LAN responder's address inside the tunnel (on its loopback); its subnet and pool. */
+export const LAN_SERVER_INNER = '10.98.0.1';
+const LAN_SERVER_NET = '10.98.0.0/24';
+const LAN_POOL = '10.98.1.0/24';
+
+// The LAN host is behind the router's NAT: it sees the WAN client at its own
+// address, and itself as translated (port forwards), so NAT-T is used.
+const lanServerConf = `connections {
+	lab {
+		version = 2
+		mobike = no
+		pools = lan
+		local {
+			auth = psk
+			id = lanserver.lab
+		}
+		remote {
+			auth = psk
+		}
+		children {
+			lab {
+				local_ts = ${LAN_SERVER_NET}
+			}
+		}
+	}
+}
+pools {
+	lan {
+		addrs = ${LAN_POOL}
+	}
+}
+secrets {
+	ike-lab {
+		secret = ${PSK}
+	}
+}
+`;
+
+const wanClientConf = `connections {
+	lab {
+		version = 2
+		mobike = no
+		remote_addrs = ${ROUTER_WAN}
+		vips = 0.0.0.0
+		local {
+			auth = psk
+			id = wanclient.lab
+		}
+		remote {
+			auth = psk
+			id = lanserver.lab
+		}
+		children {
+			lab {
+				remote_ts = ${LAN_SERVER_NET}
+			}
+		}
+	}
+}
+secrets {
+	ike-lab {
+		secret = ${PSK}
+	}
+}
+`;
+
 export function makeIpsec(): Ipsec {
   const root = mkdtempSync(`${tmpdir()}/vpn-passthrough-ipsec-`);
   const all: Charon[] = [];
@@ -251,12 +321,17 @@ export function makeIpsec(): Ipsec {
       return start(ns, 'server', serverConf);
     },
     client: (ns, i) => start(ns, `client${i}`, clientConf(i)),
+    lanServer: (ns) => {
+      ns.sh('ip', 'addr', 'add', `${LAN_SERVER_INNER}/32`, 'dev', 'lo');
+      return start(ns, 'lanserver', lanServerConf);
+    },
+    wanClient: (ns) => start(ns, 'wanclient', wanClientConf),
     logs: () => all.map((c) => `--- ${c.dir}/charon.log (end)\n${c.log().split('\n').slice(-60).join('\n')}`).join('\n'),
     remove: () => rmSync(root, { recursive: true, force: true }),
   };
 }
 
-/** One ICMP echo from the client (its virtual IP) to the server's inner address; true if answered within waitS. */
-export function ping(ns: Netns, waitS = 1): boolean {
-  return ns.run(['ping', '-n', '-q', '-c', '1', '-W', String(waitS), SERVER_INNER], { timeout: (waitS + 3) * 1000 }).status === 0;
+/** One ICMP echo from the client (its virtual IP) to the server's inner address (or `to`); true if answered within waitS. */
+export function ping(ns: Netns, waitS = 1, to = SERVER_INNER): boolean {
+  return ns.run(['ping', '-n', '-q', '-c', '1', '-W', String(waitS), to], { timeout: (waitS + 3) * 1000 }).status === 0;
 }

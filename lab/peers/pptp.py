@@ -10,7 +10,12 @@ peer's Call ID.
 `once HOST CALL_ID` sets up a call and sends one GRE packet; `hold HOST
 CALL_ID [ROUNDS]` keeps going, 0.1 s apart. Each round prints `ok` (the echo
 came back keyed with our own Call ID) or stops with `refused` (ICMP
-admin-prohibited), `timeout` or the error's name."""
+admin-prohibited), `timeout` or the error's name.
+
+`greeted HOST CALL_ID` is `once` where the server sends the call's first GRE
+packet (as a PPTP server's PPP may): the client asks for it in the call
+request (subaddress `greet`), waits for the server's `hello` keyed with its
+own Call ID (else prints `no greeting`, or `refused`), then sends its one."""
 import itertools
 import socket
 import socketserver
@@ -70,8 +75,21 @@ class Control(socketserver.BaseRequestHandler):
                         calls[own] = msg.call_id
                     report(f"call {own} {msg.call_id}")
                     self.request.sendall(bytes(PPTPOutgoingCallReply(call_id=own, peer_call_id=msg.call_id)))
+                    if bytes(msg.subaddress).rstrip(b"\0") == GREET:
+                        greet(self.client_address[0], msg.call_id)
         except OSError:
             pass
+
+
+GREET = b"greet"
+HELLO = b"hello"
+
+
+def greet(peer, peer_call_id):
+    """The call's first GRE packet, from the server."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_GRE)
+    s.sendto(bytes(GRE_PPTP(call_id=peer_call_id, seqnum_present=1, sequence_number=0) / HELLO), (peer, 0))
+    s.close()
 
 
 def echo_gre():
@@ -99,13 +117,38 @@ def serve():
 
 # --- client -----------------------------------------------------------------
 
-def client(host, call_id, rounds):
+def gre_socket(host):
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_GRE)
+    # An ICMP error about our GRE is queued, so we can say what refused it.
+    report_errors(s)
+    s.connect((host, 0))  # only the server's packets, and ICMP errors about ours, reach us
+    return s
+
+
+def greeting(s, call_id):
+    """Waits for the server's hello keyed with our Call ID; None, or what went wrong."""
+    deadline = time.monotonic() + TIMEOUT
+    try:
+        while True:
+            s.settimeout(max(deadline - time.monotonic(), 0.001))
+            gre = IP(s.recv(65535)).getlayer(GRE_PPTP)
+            if gre is not None and gre.call_id == call_id and bytes(gre.payload) == HELLO:
+                return None
+    except socket.timeout:
+        return "no greeting"
+    except OSError as e:
+        return icmp_error(s, e)
+
+
+def client(host, call_id, rounds, greeted=False):
+    # Greeted, the socket is open before the call, so the server's first GRE finds it.
+    s = gre_socket(host) if greeted else None
     try:
         conn = socket.create_connection((host, 1723), timeout=TIMEOUT)
         conn.sendall(bytes(PPTPStartControlConnectionRequest(host_name=b"client")))
         if not isinstance(read_message(conn), PPTPStartControlConnectionReply):
             return report("no start-control-connection reply")
-        conn.sendall(bytes(PPTPOutgoingCallRequest(call_id=call_id)))
+        conn.sendall(bytes(PPTPOutgoingCallRequest(call_id=call_id, subaddress=GREET if greeted else b"")))
         reply = read_message(conn)
         if not isinstance(reply, PPTPOutgoingCallReply):
             return report("no outgoing-call reply")
@@ -116,12 +159,13 @@ def client(host, call_id, rounds):
     except OSError as e:
         return report(type(e).__name__)
 
+    if greeted:
+        failed = greeting(s, call_id)
+        if failed:
+            return report(failed)
     # Holding, a round waits 1 s so a silently dropped tunnel shows within 2 s.
     wait = TIMEOUT if rounds == 1 else 1
-    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_GRE)
-    # An ICMP error about our GRE is queued, so we can say what refused it.
-    report_errors(s)
-    s.connect((host, 0))  # only the server's packets, and ICMP errors about ours, reach us
+    s = s or gre_socket(host)
     for n in range(rounds):
         payload = f"ping {call_id} {n}".encode()
         try:
@@ -147,8 +191,8 @@ def main():
     if mode == "serve":
         serve()
     else:
-        rounds = 1 if mode == "once" else int(sys.argv[4]) if len(sys.argv) > 4 else 100
-        client(sys.argv[2], int(sys.argv[3]), rounds)
+        rounds = 1 if mode in ("once", "greeted") else int(sys.argv[4]) if len(sys.argv) > 4 else 100
+        client(sys.argv[2], int(sys.argv[3]), rounds, greeted=mode == "greeted")
 
 
 main()

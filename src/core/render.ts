@@ -37,6 +37,20 @@ function setBlock(name: string, type: string, elements: string[], interval: bool
   return [...lines, `${T}}`, ''];
 }
 
+/** A set the forward path fills as it goes; elements expire unless seen again. */
+function dynamicSet(name: string, type: string, comment: string): string[] {
+  return [
+    `${T}# ${comment}`,
+    `${T}set ${name} {`,
+    `${T}${T}type ${type}`,
+    `${T}${T}flags dynamic, timeout`,
+    `${T}${T}timeout 10m`,
+    `${T}${T}size 1024`,
+    `${T}}`,
+    '',
+  ];
+}
+
 function unique<T>(items: T[]): T[] {
   return items.filter((item, i) => items.indexOf(item) === i);
 }
@@ -72,19 +86,14 @@ function isNarrowed(p: ProtocolConfig): boolean {
 
 function renderSets(config: Config, facts: Facts): string[] {
   const out = setBlock('lan_devices', 'ifname', unique(facts.lanDevices).sort().map((d) => `"${d}"`), true);
+  out.push(
+    ...dynamicSet('inbound_pptp_v4', 'ipv4_addr . ipv4_addr', 'PPTP servers on the LAN and their peers outside, from control connections opened from outside.'),
+    ...dynamicSet('inbound_pptp_v6', 'ipv6_addr . ipv6_addr', 'The same in IPv6.'),
+  );
   if (config.protocols.ipsec.esp === 'allow') {
     // Filled by the forward path before NAT: a second client's raw ESP to the
     // same server never gets a conntrack entry, but it is seen here.
-    out.push(
-      `${T}# LAN clients sending raw ESP, by server: doctor tells clashes from these.`,
-      `${T}set ${ESP_SENDERS} {`,
-      `${T}${T}type ipv4_addr . ipv4_addr`,
-      `${T}${T}flags dynamic, timeout`,
-      `${T}${T}timeout 10m`,
-      `${T}${T}size 1024`,
-      `${T}}`,
-      '',
-    );
+    out.push(...dynamicSet(ESP_SENDERS, 'ipv4_addr . ipv4_addr', 'LAN clients sending raw ESP, by server: doctor tells clashes from these.'));
   }
   for (const { name } of PROTOCOLS) {
     const p = config.protocols[name];
@@ -203,7 +212,15 @@ function protoMap(): string {
 // server on a LAN host) is not passthrough: firewall4 alone judges it.
 // Expected connections (PPTP's GRE, which the server may open) belong to the
 // control connection that a LAN client opened, and stay ours.
-const OPENED_OUTSIDE = 'ct status & expected == 0 return comment "opened from outside (port forward): firewall4 judges it"';
+const OPENED_OUTSIDE = 'ct status & expected == 0';
+
+// A PPTP server on the LAN sends its GRE in a conntrack entry of its own
+// (GRE keys differ by direction; no helper pairs them on a port forward), so
+// it looks like a LAN client's. Its control connection, opened from outside,
+// names the pair; the GRE entry it opens is marked, and the mark lives in
+// conntrack, so it outlasts the table being replaced. One bit of the
+// conntrack mark, kept apart from the bits others use (mwan3 0x3f00).
+const LAN_SERVER_MARK = '0x20000000';
 
 function renderDispatch(): string[] {
   return [
@@ -216,11 +233,29 @@ function renderDispatch(): string[] {
       ],
       'Before firewall4 (priority filter): a block also cuts tunnels it would accept as established.',
     ),
-    ...chain('from_lan', [`ct direction reply ${OPENED_OUTSIDE}`, portMap('dport'), protoMap()]),
-    ...chain('to_lan', [`ct direction original ${OPENED_OUTSIDE}`, portMap('sport'), protoMap()]),
+    ...chain('from_lan', [
+      `ct direction reply ${OPENED_OUTSIDE} return comment "opened from outside (port forward): firewall4 judges it"`,
+      portMap('dport'),
+      protoMap(),
+    ]),
+    ...chain('to_lan', [`ct direction original ${OPENED_OUTSIDE} goto opened_outside`, portMap('sport'), protoMap()]),
+    ...chain(
+      'opened_outside',
+      [
+        `tcp dport ${PPTP_HELPER.port} update @inbound_pptp_v4 { ip daddr . ip saddr }`,
+        `tcp dport ${PPTP_HELPER.port} update @inbound_pptp_v6 { ip6 daddr . ip6 saddr }`,
+      ],
+      'Opened from outside (a port forward to a server on the LAN): firewall4 judges it.',
+    ),
     ...chain(
       'gre_version',
-      [`ip protocol gre @th,13,3 vmap ${greMap()}`, `ip6 nexthdr gre @th,13,3 vmap ${greMap()}`],
+      [
+        `ct mark & ${LAN_SERVER_MARK} == ${LAN_SERVER_MARK} return comment "GRE of a PPTP server on the LAN"`,
+        `ct state new ip saddr . ip daddr @inbound_pptp_v4 ct mark set ct mark | ${LAN_SERVER_MARK} return`,
+        `ct state new ip6 saddr . ip6 daddr @inbound_pptp_v6 ct mark set ct mark | ${LAN_SERVER_MARK} return`,
+        `ip protocol gre @th,13,3 vmap ${greMap()}`,
+        `ip6 nexthdr gre @th,13,3 vmap ${greMap()}`,
+      ],
       'The GRE version field tells PPTP (enhanced GRE, version 1) from plain GRE (version 0).',
     ),
   ];

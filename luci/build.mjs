@@ -8,8 +8,10 @@
 // function(window, document, L, <modules>), whose return value is the view
 // class. So each `import x from 'luci:<module>'` becomes a require line, the
 // type imports vanish, and the closing `export default` becomes `return`.
+// Pure code the view imports from src/core (the option schema and its
+// parsers) is bundled in by esbuild; nothing else may be.
 
-import { transform } from 'esbuild';
+import { build } from 'esbuild';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,32 +27,41 @@ function requireLine(local, module) {
   return local === module.replace(/[^a-zA-Z0-9_]/g, '_') ? `'require ${module}';` : `'require ${module} as ${local}';`;
 }
 
-export async function buildView(source = readFileSync(root + SOURCE, 'utf8')) {
-  const requires = [];
-  for (const line of source.split('\n').filter((l) => /^import\s/.test(l))) {
-    const m = /^import (\w+) from '(?:luci:)([\w.-]+)';$/.exec(line);
-    if (m) requires.push(requireLine(m[1], m[2]));
-    else if (!/^import type /.test(line)) throw new Error(`${SOURCE}: a view can import LuCI modules ('luci:x') and types only: ${line}`);
-  }
+/** Files a view may bundle: itself and the backend's pure core (no I/O). */
+const BUNDLED = /^(luci\/src\/[\w.-]+\.ts|src\/core\/[\w.-]+\.ts)$/;
 
-  const { code } = await transform(source, {
-    loader: 'ts',
+export async function buildView() {
+  const result = await build({
+    entryPoints: [root + SOURCE],
+    absWorkingDir: root,
+    bundle: true,
+    write: false,
+    metafile: true,
     format: 'esm',
     target: 'es2017',
-    sourcefile: SOURCE,
     legalComments: 'none',
+    external: ['luci:*'],
   });
-  // esbuild writes `export default X` as `var stdin_default = X; export { stdin_default as default };`.
-  const body = code.replace(/^import \w+ from "luci:[\w.-]+";\n/gm, '');
+  const outside = Object.keys(result.metafile.inputs).filter((f) => !BUNDLED.test(f));
+  if (outside.length) throw new Error(`${SOURCE}: a view may bundle only src/core and luci/src, not ${outside.join(', ')}`);
+
+  // esbuild writes `export default X` as `var view_default = X; export { view_default as default };`,
+  // and each LuCI module as `import x from "luci:module";` (x renamed if a bundled name collides).
+  const code = result.outputFiles[0].text;
+  const requires = [];
+  const body = code.replace(/^import (\w+) from "luci:([\w.-]+)";\n/gm, (_, local, module) => {
+    requires.push(requireLine(local, module));
+    return '';
+  });
   const m = /\nvar (\w+) = (view\.extend\(\{[\s\S]*\}\);)\nexport \{\n {2}\1 as default\n\};\n$/.exec(body);
-  if (!m || /\n\S/.test(m[2].slice(0, -3)) || /^(import|export) /m.test(body.slice(0, m.index))) {
+  if (!m || /\n\S/.test(m[2].slice(0, -3)) || /^(import|export)\b/m.test(body.slice(0, m.index))) {
     throw new Error(`${SOURCE}: expected \`export default view.extend({...});\` as the last statement, and no other import or export`);
   }
   return [
     "'use strict';",
     ...requires,
     '',
-    `// Built by luci/build.mjs from ${SOURCE}: edit that file, not this one.`,
+    `// Built by luci/build.mjs from ${SOURCE} and the src/core modules it imports: edit those, not this file.`,
     `${body.slice(0, m.index)}\nreturn ${m[2]}\n`,
   ].join('\n');
 }
@@ -86,7 +97,7 @@ function menuTitles() {
 
 if (fileURLToPath(import.meta.url) === process.argv[1]) {
   const source = readFileSync(root + SOURCE, 'utf8');
-  const js = await buildView(source);
+  const js = await buildView();
   mkdirSync(dirname(root + VIEW), { recursive: true });
   writeFileSync(root + VIEW, js);
   console.log(`${VIEW}: ${js.length} bytes`);

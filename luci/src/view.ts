@@ -1,7 +1,9 @@
 // Network -> VPN Passthrough: allow or block each VPN protocol (a form on
 // /etc/config/vpn-passthrough, saved and applied by LuCI with rollback, then
 // re-applied by the backend), and what the router sees: counters, live
-// sessions, doctor's findings. luci/build.mjs turns it into a LuCI view.
+// sessions, doctor's findings. luci/build.mjs turns it into a LuCI view,
+// bundling the backend's option schema (src/core/schema.ts) so that the
+// page checks every value with the backend's own parsers.
 
 import view from 'luci:view';
 import form from 'luci:form';
@@ -9,6 +11,9 @@ import rpc from 'luci:rpc';
 import poll from 'luci:poll';
 import dom from 'luci:dom';
 import ui from 'luci:ui';
+import uci from 'luci:uci';
+import widgets from 'luci:tools.widgets';
+import { PROTOCOL_OPTIONS, SECTION_TYPES, type OptionSpec } from '../../src/core/schema.ts';
 import type { Status } from '../../src/app/status.ts';
 import type { Sessions } from '../../src/app/sessions.ts';
 import type { Check } from '../../src/core/doctor.ts';
@@ -18,6 +23,8 @@ import type { Flow } from '../../src/core/sessions.ts';
 /** Every answer of the rpcd plugin: the result, or an error in the body (docs/ubus.md). */
 type Answer<T> = T | { error: { code: string; message: string; field?: string } };
 type Doctor = { checks: Check[] };
+
+const CONFIG = 'vpn-passthrough';
 
 const declare = <T>(method: string) =>
   rpc.declare<Answer<T>>({ object: 'vpn-passthrough', method, reject: true });
@@ -34,15 +41,16 @@ const PROTOCOLS = [
     insecure: _('PPTP (MS-CHAPv2) can be cracked offline: prefer IPsec/IKEv2 or WireGuard.'),
   },
   { name: 'l2tp', title: 'L2TP', summary: _('L2TP without IPsec, on UDP 1701. L2TP/IPsec counts as IPsec.') },
-  { name: 'ipsec', title: 'IPsec', summary: _('IKE on UDP 500 and NAT-T on UDP 4500; raw ESP and AH have their own setting.') },
+  { name: 'ipsec', title: 'IPsec', summary: _('IKE on UDP 500, NAT-T on UDP 4500, and raw ESP and AH, which follow unless set apart.') },
   { name: 'gre', title: 'GRE', summary: _('Plain GRE tunnels (IP protocol 47), such as links between sites; not the GRE of PPTP.') },
 ];
 
-const VERDICTS: Record<Check['verdict'], string> = {
-  fail: _('Failed'),
-  warn: _('Warning'),
-  info: _('Info'),
-  ok: _('OK'),
+/** Doctor's verdicts, worst first, as LuCI's badges (label classes of luci-theme-bootstrap's cascade.css). */
+const VERDICTS: Record<Check['verdict'], [title: string, badge: string]> = {
+  fail: [_('Failed'), 'important'],
+  warn: [_('Warning'), 'warning'],
+  info: [_('Info'), 'notice'],
+  ok: [_('OK'), 'success'],
 };
 
 /** The result, or why there is none. */
@@ -80,12 +88,13 @@ function expires(flows: Flow[]): string {
   return left.length ? `${Math.max(...left)} s` : '-';
 }
 
-/** A LuCI table; cells are text unless already nodes. */
+/** A LuCI table; cells are text unless already nodes, titled for phones (where LuCI's CSS hides the titles row). */
 function table(titles: string[], rows: LuCI.Child[][], empty: string): HTMLElement {
+  const cell = (content: LuCI.Child, i: number) => E('td', { class: 'td', 'data-title': titles[i] }, [content]);
   return E('table', { class: 'table' }, [
     E('tr', { class: 'tr table-titles' }, titles.map((t) => E('th', { class: 'th' }, [t]))),
     ...(rows.length
-      ? rows.map((row) => E('tr', { class: 'tr' }, row.map((cell) => E('td', { class: 'td' }, [cell]))))
+      ? rows.map((row) => E('tr', { class: 'tr' }, row.map(cell)))
       : [E('tr', { class: 'tr placeholder' }, [E('td', { class: 'td' }, [E('em', [empty])])])]),
   ]);
 }
@@ -130,11 +139,35 @@ function renderDoctor(answer: Answer<Doctor> | null): LuCI.Child[] {
   const order = Object.keys(VERDICTS);
   const checks = doctor.checks.slice().sort((a, b) => order.indexOf(a.verdict) - order.indexOf(b.verdict));
   const rows = checks.map((c) => [
-    E('span', { class: `label vpn-passthrough-${c.verdict}` }, [VERDICTS[c.verdict]]),
+    E('span', { class: `label ${VERDICTS[c.verdict][1]}` }, [VERDICTS[c.verdict][0]]),
     c.summary,
     c.fix ? E('code', [c.fix]) : '',
   ]);
   return [table([_('Result'), _('Finding'), _('Fix')], rows, '')];
+}
+
+/** LuCI's validate(): true, or what the backend's parser says of the value (each entry of a list). */
+function check(spec: OptionSpec, value: LuCI.form.Value_): true | string {
+  for (const raw of ([] as string[]).concat(value ?? [])) {
+    const parsed = raw === '' ? null : spec.type.parse(raw);
+    if (parsed && 'error' in parsed) return `${parsed.error}; ${parsed.fix}`;
+  }
+  return true;
+}
+
+/**
+ * An option as the backend reads it (src/core/schema.ts): unset shows the
+ * backend's default, so saving writes only what changed, and every input is
+ * checked by the backend's own parser, so nothing it would refuse is saved.
+ */
+function option<O extends LuCI.form.AbstractValue>(s: LuCI.form.AbstractSection, cls: LuCI.form.OptionClass<O>,
+  name: string, title: string, description?: string): O {
+  const spec = SECTION_TYPES[s.sectiontype][name];
+  const o = s.option(cls, name, title, description);
+  const load = o.load; // widgets load their choices first
+  o.load = (sid) => Promise.resolve(load.call(o, sid)).then((value) => value ?? spec.default ?? null);
+  o.validate = (_sid, value) => check(spec, value);
+  return o;
 }
 
 /** Re-applies the table once LuCI has committed the config (the page reloads right after). */
@@ -159,46 +192,56 @@ export default view.extend({
   },
 
   render([status, sessions, doctor]) {
-    const m = new form.Map('vpn-passthrough', _('VPN Passthrough'),
+    const m = new form.Map(CONFIG, _('VPN Passthrough'),
       _('Lets VPN clients on the LAN reach their servers through the NAT of this router, or blocks them, protocol by protocol. A block also cuts tunnels that are already up.'));
 
     let s = m.section(form.NamedSection, 'global', 'global', _('General'));
-    const enabled = s.option(form.Flag, 'enabled', _('Enabled'), _('Off removes the table: firewall4 alone decides.'));
-    enabled.default = '1';
-    enabled.rmempty = false;
-    const log = s.option(form.Flag, 'log', _('Log blocked attempts'), _('To the system log, at most 10 lines a minute by default.'));
-    log.rmempty = false;
+    option(s, form.Flag, 'enabled', _('Enabled'), _('Off removes the table: firewall4 alone decides.')).rmempty = false;
+    const zones = option(s, widgets.ZoneSelect, 'lan_zone', _('LAN zones'), _('Firewall zones whose clients get passthrough.'));
+    zones.multiple = true;
+    zones.nocreate = true;
+    // Emptied, the list is removed and the default 'lan' comes back; an empty value (no zone: set with the CLI) stays.
+    zones.remove = (sid) => uci.get(CONFIG, sid, 'lan_zone') === '' || uci.unset(CONFIG, sid, 'lan_zone');
+    const devices = option(s, widgets.DeviceSelect, 'lan_device', _('More LAN devices'),
+      _('Devices whose clients get passthrough besides those of the zones.'));
+    devices.multiple = true;
+    devices.noaliases = true;
+    option(s, form.Flag, 'log', _('Log blocked attempts'), _('To the system log (logread).')).rmempty = false;
+    const limit = option(s, form.Value, 'log_limit', _('At most'), _('Log lines per second, minute, hour or day, such as 10/minute.'));
+    limit.depends('log', '1');
+    limit.retain = true;
 
     for (const p of PROTOCOLS) {
       const insecure = p.insecure ? `<br /><strong>${_('Insecure:')}</strong> ${p.insecure}` : '';
       s = m.section(form.NamedSection, p.name, 'protocol', p.title, p.summary + insecure);
 
-      const mode = s.option(form.Flag, 'mode', _('Allow'), _('Off blocks it: new connections are refused and live tunnels stop.'));
+      const mode = option(s, form.Flag, 'mode', _('Allow'), _('Off blocks it: new connections are refused and live tunnels stop.'));
       mode.enabled = 'allow';
       mode.disabled = 'block';
-      mode.default = 'allow';
       mode.rmempty = false;
 
       if (p.name === 'ipsec') {
-        const esp = s.option(form.ListValue, 'esp', _('Raw ESP and AH'),
+        // Raw ESP/AH follow the mode unless set apart; a value equal to the mode is not apart (as the backend's set):
+        // it shows as "same", and when the mode changes an esp that followed it is removed.
+        const esp = option(s, form.ListValue, 'esp', _('Raw ESP and AH'),
           _('IP protocols 50 and 51, used without NAT-T. Through NAT, raw ESP serves one LAN client per server.'));
         esp.value('', _('Same as IKE and NAT-T'));
         esp.value('allow', _('Allow'));
         esp.value('block', _('Block'));
+        const stored = (sid: string) => uci.get(CONFIG, sid, 'esp');
+        esp.load = (sid) => (stored(sid) === (uci.get(CONFIG, sid, 'mode') ?? PROTOCOL_OPTIONS.mode.default) ? null : stored(sid));
+        esp.remove = (sid) => stored(sid) === mode.formvalue(sid) || uci.unset(CONFIG, sid, 'esp');
+        esp.write = (sid, value) => (value === mode.formvalue(sid) ? esp.remove(sid) : uci.set(CONFIG, sid, 'esp', value));
       }
 
-      const family = s.option(form.ListValue, 'family', _('Address family'));
+      const family = option(s, form.ListValue, 'family', _('Address family'));
       family.value('any', _('IPv4 and IPv6'));
       family.value('ipv4', _('IPv4 only'));
       family.value('ipv6', _('IPv6 only'));
-      family.default = 'any';
 
-      const client = s.option(form.DynamicList, 'client', _('Only these LAN clients'),
+      const client = option(s, form.DynamicList, 'client', _('Only these LAN clients'),
         _('IP addresses, subnets or MAC addresses; empty: every client.'));
-      client.datatype = 'or(ipaddr,macaddr)';
-
-      const server = s.option(form.DynamicList, 'server', _('Only to these servers'), _('IP addresses or subnets; empty: any server.'));
-      server.datatype = 'ipaddr';
+      const server = option(s, form.DynamicList, 'server', _('Only to these servers'), _('IP addresses or subnets; empty: any server.'));
 
       // A scope narrows an allow; kept while blocked so that allowing again restores it.
       for (const scope of [family, client, server]) {
@@ -209,19 +252,27 @@ export default view.extend({
 
     const traffic = E('div', {}, renderTraffic(status));
     const live = E('div', {}, renderSessions(sessions));
-    poll.add(() =>
-      Promise.all([L.resolveDefault(callStatus(), null), L.resolveDefault(callSessions(), null)]).then(([st, se]) => {
+    // LuCI's poll calls a function as soon as it is added (luci.js: Poll.add starts the loop, whose first
+    // step runs at once); load() has just fetched both, so that first call is skipped.
+    let fetched = true;
+    poll.add(() => {
+      if (fetched) return (fetched = false);
+      return Promise.all([L.resolveDefault(callStatus(), null), L.resolveDefault(callSessions(), null)]).then(([st, se]) => {
         dom.content(traffic, renderTraffic(st));
         dom.content(live, renderSessions(se));
-      }), 5);
-    document.addEventListener('uci-applied', applyBackend);
+      });
+    }, 5);
 
-    return m.render().then((mapEl) =>
-      E('div', {}, [
+    return m.render().then((mapEl) => {
+      // Read-only (the session may not write the config): no Save buttons, nothing to re-apply.
+      if (m.readonly) this.handleSave = this.handleSaveApply = this.handleReset = null;
+      else document.addEventListener('uci-applied', applyBackend);
+      return E('div', {}, [
         mapEl,
         section(_('Traffic since the last apply'), traffic, 'vpn-passthrough-traffic'),
         section(_('Live sessions'), live, 'vpn-passthrough-sessions'),
         section(_('Diagnostics'), renderDoctor(doctor), 'vpn-passthrough-doctor'),
-      ]));
+      ]);
+    });
   },
 });

@@ -1,6 +1,8 @@
 // Typed declarations of the part of LuCI's client-side JavaScript API
 // (luci-base, OpenWrt 23.05 to 25.12) that our views use. Written for this
-// project from LuCI's documented behaviour; extend it when a view needs more.
+// project from LuCI's documented behaviour and its source (openwrt/luci
+// modules/luci-base/htdocs/luci-static/resources: luci.js, form.js, ui.js,
+// tools/widgets.js); extend it when a view needs more.
 //
 // LuCI loads a view by wrapping its source in
 // `function(window, document, L, <one parameter per 'require x' line>)`; the
@@ -20,8 +22,8 @@ declare namespace LuCI {
     env: Record<string, unknown>;
     /** A promise of `value`, or of `defvalue` when `value` rejects. */
     resolveDefault<T, D>(value: T | Promise<T>, defvalue: D): Promise<T | D>;
-    /** False when the menu node of this view is read-only for the session (its ACL grants read only). */
-    hasViewPermission(): boolean;
+    /** False when the menu node of this view is read-only for the session (its ACL grants read only); null without a node. */
+    hasViewPermission(): boolean | null;
     bind<A extends unknown[], R>(fn: (...args: A) => R, self: unknown): (...args: A) => R;
     isObject(value: unknown): value is Record<string, unknown>;
     toArray(value: unknown): string[];
@@ -80,6 +82,8 @@ declare namespace LuCI {
     }
 
     interface AbstractSection {
+      /** The UCI section type (NamedSection: its type argument). */
+      readonly sectiontype: string;
       title: string;
       description: string;
       /** Show Add/Delete buttons for the section. Default false. */
@@ -95,9 +99,7 @@ declare namespace LuCI {
       readonly section: string;
     }
     /** Every section of a type: map.section(form.TypedSection, type, title?, description?). */
-    interface TypedSection extends AbstractSection {
-      readonly sectiontype: string;
-    }
+    interface TypedSection extends AbstractSection {}
 
     interface AbstractValue {
       readonly option: string;
@@ -119,8 +121,19 @@ declare namespace LuCI {
       /** Show the option only when another option of the section has this value; several calls are alternatives. */
       depends(option: string, value: string): void;
       depends(conditions: Record<string, string>): void;
+      /** The stored value the widget starts from (default: the UCI option); its result becomes cfgvalue(). */
+      load(section_id: string): Value_ | undefined | Promise<Value_ | undefined>;
       cfgvalue(section_id: string): Value_;
       formvalue(section_id: string): Value_;
+      /**
+       * Checks the input as it is typed (a list: each entry as it is added): true, or the message shown on the
+       * widget. Save refuses while a widget is invalid.
+       */
+      validate(section_id: string, value: Value_): true | string;
+      /** Stores a changed value (default: uci.set). */
+      write(section_id: string, value: Value_): unknown;
+      /** Removes the option (an emptied value with rmempty, or hidden without retain; default: uci.unset). */
+      remove(section_id: string): unknown;
     }
     interface Value extends AbstractValue {
       /** Adds a choice (a select entry, or a suggestion for a free-text value). */
@@ -150,6 +163,28 @@ declare namespace LuCI {
     }
   }
 
+  /** 'require tools.widgets': form options that list the router's zones and devices (luci-base tools/widgets.js). */
+  namespace widgets {
+    interface Select extends form.ListValue {
+      /** Choose several: the value is a list. */
+      multiple: boolean;
+      /** No free-text entry of a name that is not listed. */
+      nocreate: boolean;
+    }
+    /** Firewall zones (firewall.getZones(): uci config firewall). */
+    interface ZoneSelect extends Select {}
+    /** Network devices (network.getDevices()), and `@<network>` aliases unless noaliases. */
+    interface DeviceSelect extends Select {
+      noaliases: boolean;
+      nobridges: boolean;
+      noinactive: boolean;
+    }
+    interface Module {
+      ZoneSelect: form.OptionClass<ZoneSelect>;
+      DeviceSelect: form.OptionClass<DeviceSelect>;
+    }
+  }
+
   /** 'require rpc': ubus over HTTP, with the session's ACL. */
   namespace rpc {
     interface Declaration {
@@ -173,7 +208,10 @@ declare namespace LuCI {
   namespace uci {
     interface Module {
       load(config: string | string[]): Promise<string[]>;
-      get(config: string, section: string, option?: string): string | string[] | Record<string, unknown> | null;
+      /** An option's value (undefined when unset), or the whole section without option. */
+      get(config: string, section: string, option: string): string | string[] | null | undefined;
+      get(config: string, section: string): Record<string, unknown> | null | undefined;
+      /** null or '' removes the option. */
       set(config: string, section: string, option: string, value: string | string[] | null): void;
       unset(config: string, section: string, option: string): void;
       /** Sends the staged changes to rpcd (uci set/delete); they apply with ui.changes.apply(). */
@@ -255,6 +293,10 @@ declare module 'luci:ui' {
 declare module 'luci:poll' {
   const poll: LuCI.poll.Module;
   export default poll;
+}
+declare module 'luci:tools.widgets' {
+  const widgets: LuCI.widgets.Module;
+  export default widgets;
 }
 declare module 'luci:dom' {
   const dom: LuCI.dom.Module;

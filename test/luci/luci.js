@@ -1,9 +1,39 @@
-// A stand-in for LuCI's client runtime (luci-base luci.js, form.js, rpc.js,
-// uci.js, ui.js), written for test/luci.test.ts: just the part our view uses,
-// behaving as LuCI documents it. It loads a view the way LuCI does (fetch the
-// file, read its 'require' lines, run the rest as the body of
-// function(window, document, L, ...modules)) and talks ubus JSON-RPC to the
-// test's server, which answers from fixtures and records every call.
+// A stand-in for LuCI's client runtime, written for test/luci.test.ts: just the
+// part our view uses. It follows luci-base's own files in openwrt/luci
+// (modules/luci-base/htdocs/luci-static/resources), read at these revisions:
+//   luci.js    006f7c7932a29cf0473f0b3c256eb3504001dd01: Poll (add() starts
+//              the loop when it is idle, and start() runs a first step at
+//              once); the view class (load, render, then addFooter) as the
+//              LuCI.view API documentation describes it: a handle*() set to
+//              null drops its button, all three null leave no footer
+//   form.js    11819152de9751d1edbbeff0bb6d543217b5213a: Map.load (session
+//              access -> readonly), Map.save (parse, uci save, reload; invalid
+//              input: the "Save error" dialog, the form left as it was, the
+//              promise rejected), AbstractSection.load (option.load()
+//              -> cfgvalue()), AbstractValue.parse/write/remove, FlagValue.parse,
+//              checkDepends (also re-validates the active widgets)
+//   ui.js      90a2b1eaeb58b7169b31fdc097c5bfe6f557c778: Textfield, DynamicList
+//              (the validator sits on the add input; "+" and Enter refuse an
+//              invalid entry), Dropdown's create input, showModal/hideModal,
+//              addNotification, createHandlerFn, changes.apply
+//   validation.js e8f5ede7c25aecf771ad202f234ebaaa2cb08906: Validator.validate
+//              for a validate() function (class cbi-input-invalid, data-tooltip,
+//              validation-failure/-success events)
+//   tools/widgets.js 035fa9120d85c0fcde3d40c0d12e9e4fe20bce36: ZoneSelect
+//              (zones from uci config firewall, as firewall.getZones()) and
+//              DeviceSelect (devices from luci-rpc getNetworkDevices, as
+//              network.getDevices(); 'lo' left out)
+//   uci.js     030d24ea87d4475e9cadaba1c4273d1e30104ee4: get/set/unset/save
+// Left out: datatype expressions (setting one throws: the view validates with
+// validate() functions only), validation on selects and checkboxes, tabs,
+// TypedSection/GridSection, ui.Dropdown's rich markup (a list of checkboxes and
+// a create input stand in for it), zone colours, network badges and icons,
+// '@network' aliases (DeviceSelect behaves as with noaliases), NetworkSelect,
+// ZoneForwards, User/GroupSelect, the changes counter, rollback timers.
+// It loads a view the way LuCI does (fetch the file, read its 'require' lines,
+// run the rest as the body of function(window, document, L, ...modules)) and
+// talks ubus JSON-RPC to the test's server, which answers from fixtures and
+// records every call.
 (function () {
 	'use strict';
 
@@ -152,6 +182,17 @@
 	/* ui: notifications, handler buttons, and the apply flow */
 
 	const ui = {
+		showModal(title, children, ...classes) {
+			let overlay = document.getElementById('modal_overlay');
+			if (!overlay) overlay = document.body.appendChild(E('div', { id: 'modal_overlay' }, [E('div', { class: 'modal', role: 'dialog' })]));
+			const dlg = overlay.firstElementChild;
+			dlg.setAttribute('class', ['modal', ...classes].join(' '));
+			dom.content(dlg, E('h4', {}, [title]));
+			dom.append(dlg, children);
+			document.body.classList.add('modal-overlay-active');
+			return dlg;
+		},
+		hideModal() { document.body.classList.remove('modal-overlay-active'); },
 		addNotification(title, children, ...classes) {
 			const msg = E('div', { class: 'alert-message ' + classes.join(' ') }, [title ? E('h4', [title]) : '', E('div', {}, children)]);
 			document.getElementById('notifications').appendChild(msg);
@@ -222,6 +263,31 @@
 		active() { return this.timer != null; }
 	};
 
+	/* validation: validation.js Validator.validate() for a validate() function; the widget root keeps the state */
+
+	function addValidator(field, root, vfunc, ...events) {
+		const validate = () => {
+			field.classList.remove('cbi-input-invalid');
+			const valid = typeof vfunc === 'function' ? vfunc(field.value != null ? field.value : '') : true;
+			if (valid !== true) {
+				field.classList.add('cbi-input-invalid');
+				field.setAttribute('data-tooltip', String(valid));
+				field.setAttribute('data-tooltip-style', 'error');
+				field.dispatchEvent(new CustomEvent('validation-failure', { bubbles: true, detail: { message: String(valid) } }));
+				return false;
+			}
+			field.removeAttribute('data-tooltip');
+			field.removeAttribute('data-tooltip-style');
+			field.dispatchEvent(new CustomEvent('validation-success', { bubbles: true }));
+			return true;
+		};
+		for (const e of events) field.addEventListener(e, validate);
+		root.addEventListener('validation-failure', (ev) => { root.validState = false; root.validationError = ev.detail.message; });
+		root.addEventListener('validation-success', () => { root.validState = true; root.validationError = ''; });
+		root.vfunc = validate;
+		return validate;
+	}
+
 	/* form: Map -> sections -> options rendered as LuCI's cbi-* markup */
 
 	const isEqual = (x, y) => JSON.stringify(x) === JSON.stringify(y);
@@ -236,13 +302,14 @@
 			this.children.push(s);
 			return s;
 		}
-		/* Without an explicit readonly, ask rpcd whether the session may write the config. */
+		/* Without an explicit readonly, ask rpcd whether the session may write the config; then load every option. */
 		load() {
 			const access = this.readonly == null
 				? rpc.declare({ object: 'session', method: 'access', params: ['scope', 'object', 'function'], expect: { access: false } })('uci', this.config, 'write')
 				: true;
 			return Promise.all([access, uci.load(this.config)]).then(([writable]) => {
 				if (writable === false) this.readonly = true;
+				return Promise.all(this.children.map((s) => s.load()));
 			});
 		}
 		render() { return this.load().then(() => this.renderContents()); }
@@ -256,28 +323,43 @@
 			this.checkDepends();
 			return Promise.resolve(root);
 		}
-		checkDepends() {
-			for (let changed = true, n = 0; changed && n < 10; n++) {
-				changed = false;
-				for (const s of this.children)
-					for (const sid of s.cfgsections())
-						for (const o of s.children) {
-							const frame = o.frame(sid), want = o.depsSatisfied(sid);
-							if (frame && frame.classList.contains('hidden') === want) {
-								frame.classList.toggle('hidden', !want);
-								changed = true;
-							}
+		/* As form.js: show what the dependencies allow, and (first pass) re-validate every active widget. */
+		checkDepends(ev, n) {
+			let changed = false;
+			for (const s of this.children)
+				for (const sid of s.cfgsections())
+					for (const o of s.children) {
+						const frame = o.frame(sid), active = o.isActive(sid), want = o.depsSatisfied(sid);
+						if (frame && active !== want) {
+							frame.classList.toggle('hidden', !want);
+							changed = true;
 						}
-			}
+						if (!n && active) o.triggerValidation(sid);
+					}
+			if (changed && (n || 0) < 10) this.checkDepends(ev, (n || 10) + 1);
 		}
-		save() {
-			this.checkDepends();
+		parse() {
 			const tasks = [];
 			for (const s of this.children) for (const sid of s.cfgsections()) for (const o of s.children) tasks.push(o.parse(sid));
-			return Promise.all(tasks)
+			return Promise.all(tasks);
+		}
+		/* A refused save shows LuCI's "Save error" dialog and leaves the form as the user left it. */
+		save(cb, silent) {
+			this.checkDepends();
+			return this.parse()
+				.then(cb)
 				.then(() => uci.save())
 				.then(() => this.load())
-				.finally(() => this.renderContents());
+				.catch((e) => {
+					if (!silent)
+						ui.showModal(_('Save error'), [
+							E('p', {}, [_('An error occurred while saving the form:')]),
+							E('p', {}, [E('em', { style: 'white-space:pre-wrap' }, [e.message])]),
+							E('div', { class: 'right' }, [E('button', { class: 'cbi-button', click: ui.hideModal }, [_('Dismiss')])])
+						]);
+					return Promise.reject(e);
+				})
+				.then(() => this.renderContents());
 		}
 		reset() { return this.renderContents(); }
 	}
@@ -292,6 +374,11 @@
 			return o;
 		}
 		cfgsections() { return uci.get(this.map.config, this.section) ? [this.section] : []; }
+		/* AbstractSection.load(): each option's load() becomes its cfgvalue(). */
+		load() {
+			return Promise.all(this.cfgsections().map((sid) =>
+				Promise.all(this.children.map((o) => Promise.resolve(o.load(sid)).then((v) => o.cfgvalue(sid, v))))));
+		}
 		render() {
 			const sid = this.cfgsections()[0], el = E('div', { id: `cbi-${this.map.config}-${this.section}`, class: 'cbi-section' });
 			if (this.title) el.appendChild(E('h3', {}, this.title));
@@ -305,15 +392,31 @@
 	class AbstractValue {
 		constructor(map, section, option, title, description) {
 			Object.assign(this, { map, section, option, title: title || '', description: description || '', deps: [],
-				rmempty: true, optional: false, retain: false, default: null, readonly: null, placeholder: '', datatype: null,
+				rmempty: true, optional: false, retain: false, default: null, readonly: null, placeholder: '',
 				keylist: [], vallist: [] });
+			let datatype = null;
+			Object.defineProperty(this, 'datatype', {
+				get: () => datatype,
+				set: (v) => {
+					if (v != null) throw new Error(`stand-in LuCI does not evaluate datatype expressions ("${v}" on ${option}); use validate()`);
+					datatype = v;
+				}
+			});
 		}
 		depends(field, value) { this.deps.push(typeof field === 'string' ? { [field]: value } : field); }
 		value(key, label) { this.keylist.push(key); this.vallist.push(label != null ? label : key); }
 		cbid(sid) { return `cbid.${this.map.config}.${sid}.${this.option}`; }
 		frame(sid) { return this.map.root && this.map.root.querySelector(`[data-field="${this.cbid(sid)}"]`); }
 		widget(sid) { return this.map.root && this.map.root.querySelector(`[id="${this.cbid(sid)}"]`); }
-		cfgvalue(sid) { return uci.get(this.map.config, sid, this.option); }
+		load(sid) { return uci.get(this.map.config, sid, this.option); }
+		cfgvalue(sid, value) {
+			if (arguments.length === 2) (this.data = this.data || {})[sid] = value;
+			return this.data ? this.data[sid] : null;
+		}
+		validate() { return true; }
+		isValid(sid) { const w = this.widget(sid); return !w || w.validState !== false; }
+		getValidationError(sid) { const w = this.widget(sid); return (w && w.validationError) || ''; }
+		triggerValidation(sid) { const w = this.widget(sid); if (w && w.vfunc) w.vfunc(); }
 		inputDisabled() { return (this.readonly != null ? this.readonly : this.map.readonly) ? '' : null; }
 		isActive(sid) { const f = this.frame(sid); return f != null && !f.classList.contains('hidden'); }
 		depsSatisfied(sid) {
@@ -324,26 +427,34 @@
 			}));
 		}
 		render(sid) {
-			const el = E('div', { class: 'cbi-value', id: `cbi-${this.map.config}-${sid}-${this.option}`, 'data-field': this.cbid(sid) });
+			const el = E('div', { class: 'cbi-value', id: `cbi-${this.map.config}-${sid}-${this.option}`, 'data-field': this.cbid(sid), 'data-name': this.option });
 			const widget = this.renderWidget(sid, this.cfgvalue(sid));
 			widget.addEventListener('change', () => this.map.checkDepends());
 			el.appendChild(E('label', { class: 'cbi-value-title', for: 'widget.' + this.cbid(sid) }, [stripTags(this.title)]));
 			el.appendChild(E('div', { class: 'cbi-value-field' }, [widget]));
 			if (this.description) el.lastChild.appendChild(E('div', { class: 'cbi-value-description' }, this.description));
+			if (this.deps.length) el.classList.add('hidden');
 			return el;
 		}
+		/* ui.Textfield: the validator runs on keyup and blur. */
 		renderWidget(sid, value) {
-			return E('input', { id: this.cbid(sid), type: 'text', class: 'cbi-input-text', value: value != null ? value : this.default,
+			const input = E('input', { id: 'widget.' + this.cbid(sid), type: 'text', class: 'cbi-input-text', value: value != null ? value : this.default,
 				placeholder: this.placeholder || null, disabled: this.inputDisabled() });
+			const frame = E('div', { id: this.cbid(sid) }, [input]);
+			addValidator(input, frame, (v) => this.validate(sid, v), 'keyup', 'blur');
+			return frame;
 		}
-		formvalue(sid) { const w = this.widget(sid); return w ? w.value : null; }
-		/* LuCI's AbstractValue.parse(): an empty or default value is removed (rmempty), a changed one written; hidden ones are removed unless retain. */
+		formvalue(sid) { const i = this.widget(sid) && this.widget(sid).querySelector('input'); return i ? i.value : null; }
+		/* form.js AbstractValue.parse(). */
 		parse(sid) {
-			if (this.isActive(sid)) {
+			const active = this.isActive(sid);
+			if (active && !this.isValid(sid))
+				return Promise.reject(new TypeError(`Option "${stripTags(this.title) || this.option}" contains an invalid input value. ${this.getValidationError(sid)}`));
+			if (active) {
 				const cval = this.cfgvalue(sid), fval = this.formvalue(sid);
-				if (fval == null || fval == '' || (fval == this.default && (this.optional || this.rmempty))) {
+				if (fval == null || fval == '') {
 					if (this.rmempty || this.optional) return Promise.resolve(this.remove(sid));
-					return Promise.reject(new TypeError(`Option "${this.option}" must not be empty.`));
+					return Promise.reject(new TypeError(`Option "${stripTags(this.title) || this.option}" must not be empty.`));
 				}
 				if (!isEqual(cval, fval)) return Promise.resolve(this.write(sid, fval));
 			} else if (!this.retain) {
@@ -363,19 +474,28 @@
 			return E('select', { id: this.cbid(sid), class: 'cbi-input-select', disabled: this.inputDisabled() },
 				this.keylist.map((k, i) => E('option', { value: k, selected: k === current ? '' : null }, [this.vallist[i]])));
 		}
+		formvalue(sid) { const w = this.widget(sid); return w ? w.value : null; }
 	}
 
+	/* ui.DynamicList: items with a remove button, an add input carrying the validator, "+" and Enter add a valid entry. */
 	class DynamicList extends Value {
 		renderWidget(sid, value) {
-			const items = [].concat(value != null ? value : this.default || []);
+			const items = L.toArray(value != null ? value : this.default);
 			const list = E('div', { id: this.cbid(sid), class: 'cbi-dynlist' });
+			const changed = () => list.dispatchEvent(new Event('change'));
 			const item = (v) => E('div', { class: 'item', 'data-value': v }, [v, ' ',
-				E('button', { class: 'remove', disabled: this.inputDisabled(), click: (ev) => { ev.currentTarget.parentNode.remove(); list.dispatchEvent(new Event('change')); } }, ['×'])]);
-			const input = E('input', { type: 'text', class: 'add-item', placeholder: this.placeholder || null, disabled: this.inputDisabled() });
-			dom.append(list, [...items.map(item), input,
-				E('button', { class: 'add', disabled: this.inputDisabled(), click: () => {
-					if (input.value) { list.insertBefore(item(input.value), input); input.value = ''; list.dispatchEvent(new Event('change')); }
-				} }, ['+'])]);
+				E('button', { class: 'remove', disabled: this.inputDisabled(), click: (ev) => { ev.currentTarget.parentNode.remove(); changed(); } }, ['×'])]);
+			const input = E('input', { id: 'widget.' + this.cbid(sid), type: 'text', class: 'cbi-input-text', placeholder: this.placeholder || null, disabled: this.inputDisabled() });
+			const add = () => {
+				if (!input.value.length || input.classList.contains('cbi-input-invalid')) return;
+				list.insertBefore(item(input.value), list.querySelector('.add-item'));
+				input.value = '';
+				changed();
+			};
+			input.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') add(); });
+			dom.append(list, [...items.map(item), E('div', { class: 'add-item control-group' }, [input,
+				E('button', { class: 'btn cbi-button cbi-button-add', disabled: this.inputDisabled(), click: add }, ['+'])])]);
+			addValidator(input, list, (v) => this.validate(sid, v), 'blur', 'keyup');
 			return list;
 		}
 		formvalue(sid) {
@@ -401,7 +521,7 @@
 			const w = this.widget(sid);
 			return w && w.querySelector('input').checked ? this.enabled : this.disabled;
 		}
-		/* LuCI's FlagValue.parse(): always written unless it equals the default and rmempty/optional. */
+		/* form.js FlagValue.parse(): always written unless it equals the default and rmempty/optional. */
 		parse(sid) {
 			if (this.isActive(sid)) {
 				const fval = this.formvalue(sid);
@@ -419,6 +539,59 @@
 	}
 
 	const form = { Map: FormMap, NamedSection, Value, ListValue, DynamicList, Flag, DummyValue };
+
+	/* tools.widgets: ZoneSelect and DeviceSelect, ListValues over a ui.Dropdown (here: checkboxes and a create input) */
+
+	class DropdownSelect extends ListValue {
+		/* The names to offer; widgets.js loads them before the option's own load(). */
+		choices() { return Promise.resolve([]); }
+		load(sid) { return this.choices().then((names) => { this.names = names; return super.load(sid); }); }
+		renderWidget(sid, value) {
+			const values = L.toArray(value != null ? value : this.default);
+			const names = this.names.concat(this.nocreate ? [] : values.filter((v) => !this.names.includes(v)));
+			const root = E('div', { id: this.cbid(sid), class: 'cbi-dropdown', multiple: this.multiple ? '' : null });
+			const entry = (name, checked) => E('li', { 'data-value': name }, [
+				E('input', { type: 'checkbox', checked: checked ? '' : null, disabled: this.inputDisabled(),
+					change: (ev) => { if (!this.multiple && ev.target.checked) root.querySelectorAll('li input').forEach((c) => { c.checked = c === ev.target; }); } }),
+				' ', name]);
+			const ul = E('ul', {}, names.map((n) => entry(n, values.includes(n))));
+			dom.append(root, [ul]);
+			if (!this.nocreate) {
+				const create = E('input', { type: 'text', class: 'create-item-input', placeholder: 'custom', disabled: this.inputDisabled() });
+				create.addEventListener('keydown', (ev) => {
+					if (ev.key !== 'Enter' || !create.value || create.classList.contains('cbi-input-invalid')) return;
+					ul.appendChild(entry(create.value, true));
+					create.value = '';
+					root.dispatchEvent(new Event('change'));
+				});
+				root.appendChild(create);
+				addValidator(create, root, (v) => this.validate(sid, v), 'blur', 'keyup');
+			}
+			return root;
+		}
+		formvalue(sid) {
+			const w = this.widget(sid);
+			if (!w) return null;
+			const v = [...w.querySelectorAll('li')].filter((li) => li.querySelector('input').checked).map((li) => li.getAttribute('data-value'));
+			return this.multiple ? v : (v[0] != null ? v[0] : '');
+		}
+	}
+
+	class ZoneSelect extends DropdownSelect {
+		choices() {
+			return rpc.declare({ object: 'uci', method: 'get', params: ['config'], expect: { values: {} } })('firewall')
+				.then((values) => Object.values(values).filter((s) => s['.type'] === 'zone' && s.name).map((s) => s.name));
+		}
+	}
+
+	class DeviceSelect extends DropdownSelect {
+		choices() {
+			return L.resolveDefault(rpc.declare({ object: 'luci-rpc', method: 'getNetworkDevices', expect: { '': {} } })(), {})
+				.then((devices) => Object.keys(devices).filter((name) => name !== 'lo').sort());
+		}
+	}
+
+	const widgets = { ZoneSelect, DeviceSelect };
 
 	/* view: load(), render(), then the page footer, as LuCI's view class */
 
@@ -444,13 +617,15 @@
 			const maps = document.getElementById('maincontent').querySelectorAll('.cbi-map');
 			return Promise.all([...maps].map((m) => dom.callClassMethod(m, 'reset')));
 		},
-		/* Buttons are disabled when every form is read-only (or, without forms, when the view is). */
+		/* Buttons are disabled when every form is read-only (or, without forms, when the view is); a handler set to null
+		   drops its button, and with none left there is no footer. */
 		addFooter() {
 			const maps = [...document.getElementById('view').querySelectorAll('.cbi-map')].map((m) => dom.findClassInstance(m)).filter(Boolean);
 			const readonly = maps.length ? maps.every((m) => m.readonly) : !L.hasViewPermission();
 			const button = (cls, handler, label, ...args) => this[handler]
 				? E('button', { class: `cbi-button ${cls}`, disabled: readonly ? '' : null, click: ui.createHandlerFn(this, (ev) => this[handler](ev, ...args)) }, [label])
 				: '';
+			if (!this.handleSaveApply && !this.handleSave && !this.handleReset) return E([]);
 			return E('div', { class: 'cbi-page-actions' }, [
 				button('cbi-button-apply', 'handleSaveApply', _('Save & Apply'), '0'), ' ',
 				button('cbi-button-save', 'handleSave', _('Save')), ' ',
@@ -468,7 +643,7 @@
 	};
 	/* L: the runtime, and require() of a view file */
 
-	const modules = { view, form, rpc, uci, ui, poll, dom };
+	const modules = { view, form, rpc, uci, ui, poll, dom, 'tools.widgets': widgets };
 
 	const L = window.L = {
 		env,

@@ -145,6 +145,9 @@ t.test('the rpcd plugin under qjs', { skip }, async (t) => {
       ['set', '{}', 'invalid', 'protocols'],
       ['status', '{"verbose":true}', 'invalid', 'verbose'],
       ['reboot', '{}', 'bad_input', undefined],
+      ['set', '{"protocols":{"pptp":{"mode":"bl\\x6fck"}}}', 'bad_input', undefined],
+      ['set', '{"protocols":{"pptp":{"mode":"block"}},"global":{"log":true,}}', 'bad_input', undefined],
+      ['apply', '{"x":-01}', 'bad_input', undefined],
       ['__proto__', '{}', 'bad_input', undefined],
       ['apply', '{"__proto__":{}}', 'invalid', '__proto__'],
       ['set', '{"global":{"__proto__":{"x":1}}}', 'invalid', 'global.__proto__'],
@@ -169,6 +172,10 @@ t.test('the rpcd plugin under qjs', { skip }, async (t) => {
     const huge = JSON.stringify({ protocols: { l2tp: { client: Array.from({ length: 100_000 }, (_, i) => `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`) } } });
     t.ok(huge.length > 1024 * 1024);
     t.match(call('set', huge).error, { code: 'bad_input', message: /larger than/ });
+    t.equal(config(), before.config, 'nothing written');
+    // What rpcd does past 64 KiB: the JSON arrives cut at the pipe's size.
+    const cut = JSON.stringify({ protocols: { l2tp: { client: Array.from({ length: 8000 }, (_, i) => `10.1.${i >> 8}.${i & 255}`) } } }).slice(0, 65536);
+    t.match(call('set', cut).error, { code: 'bad_input', message: /too large: rpcd passes a plugin at most 65536 bytes/ }, 'said to be too large, not "not JSON"');
     t.equal(config(), before.config, 'nothing written');
     const many = Array.from({ length: 500 }, (_, i) => `10.1.${i >> 8}.${i & 255}`);
     const r = call('set', JSON.stringify({ protocols: { l2tp: { client: many } } }));

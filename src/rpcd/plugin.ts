@@ -12,12 +12,20 @@ import { readSessions, type Sessions } from '../app/sessions.ts';
 import { setOptions } from '../app/set.ts';
 import { readStatus } from '../app/status.ts';
 import { ConfigInvalid, formatIssue } from '../core/config.ts';
+import { parseJson } from '../core/json.ts';
 import { own } from '../core/own.ts';
 import { InvalidArgument, settingsToChanges, toSettings } from '../core/settings.ts';
 import { LockBusy } from '../host/lock.ts';
 
 /** Larger input is refused unread: ubus messages are far smaller. */
 export const MAX_INPUT = 1024 * 1024;
+
+/**
+ * rpcd writes a plugin's arguments into a pipe and closes it at once,
+ * dropping what the pipe did not take (openwrt/rpcd exec.c,
+ * rpc_exec_ipipe_write_cb): past 64 KiB the JSON arrives cut.
+ */
+export const RPCD_PIPE = 64 * 1024;
 
 /** Added by uhttpd's ubus handler to every call over HTTP. */
 const SESSION_ARGUMENT = 'ubus_rpc_session';
@@ -75,9 +83,12 @@ function parseArgs(input: string): Args {
   if (input.length > MAX_INPUT) throw new BadInput(`arguments larger than ${MAX_INPUT} bytes`);
   let args: unknown;
   try {
-    args = input.trim() === '' ? {} : JSON.parse(input);
+    args = input.trim() === '' ? {} : parseJson(input);
   } catch (e) {
-    throw new BadInput(`arguments are not JSON: ${(e as Error).message}`);
+    if (input.length >= RPCD_PIPE) {
+      throw new BadInput(`arguments too large: rpcd passes a plugin at most ${RPCD_PIPE} bytes of JSON; use subnets instead of long lists`);
+    }
+    throw new BadInput(`arguments are not JSON (RFC 8259): ${(e as Error).message}`);
   }
   if (typeof args !== 'object' || args === null || Array.isArray(args)) throw new BadInput('arguments must be a JSON object');
   const rest = { ...(args as Args) };

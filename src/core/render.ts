@@ -52,7 +52,7 @@ function dynamicSet(name: string, type: string, comment: string): string[] {
 }
 
 function unique<T>(items: T[]): T[] {
-  return items.filter((item, i) => items.indexOf(item) === i);
+  return [...new Set(items)];
 }
 
 /** The scope sets a protocol needs: only for an allow that is narrowed. */

@@ -41,40 +41,63 @@ export class UciSyntaxError extends Error {
 const NAME = /^[A-Za-z0-9_]+$/;
 const TYPE = /^[A-Za-z0-9_-]+$/;
 
-/** Splits one line into words, honouring quotes, escapes and comments. */
+// A run of characters that are neither blanks, quotes nor backslashes ('#'
+// only starts a comment where a word would start).
+const PLAIN = /[^ \t\r'"\\]+/y;
+const QUOTED_END = /["\\]/g;
+
+/**
+ * Splits one line into words, honouring quotes, escapes and comments. Words
+ * are built from slices, never a character at a time: linear in the line,
+ * however long one value is.
+ */
 function tokenize(text: string, file: string, line: number): string[] {
   const words: string[] = [];
-  let word: string | null = null;
+  let word: string[] | null = null;
   let i = 0;
   while (i < text.length) {
     const c = text[i];
     if (c === ' ' || c === '\t' || c === '\r') {
-      if (word !== null) words.push(word);
+      if (word !== null) words.push(word.join(''));
       word = null;
       i++;
-    } else if (c === '#' && word === null) {
-      break;
-    } else if (c === "'") {
+      continue;
+    }
+    if (c === '#' && word === null) break;
+    word = word ?? [];
+    if (c === "'") {
       const end = text.indexOf("'", i + 1);
       if (end < 0) throw new UciSyntaxError(file, line, 'unterminated single quote');
-      word = (word ?? '') + text.slice(i + 1, end);
+      word.push(text.slice(i + 1, end));
       i = end + 1;
     } else if (c === '"') {
-      let value = '';
-      i++;
-      while (i < text.length && text[i] !== '"') {
-        if (text[i] === '\\' && i + 1 < text.length) i++;
-        value += text[i++];
+      // Inside double quotes a backslash takes the next character as it is.
+      for (i++; ; ) {
+        QUOTED_END.lastIndex = i;
+        const m = QUOTED_END.exec(text);
+        if (m === null || (m[0] === '\\' && m.index + 1 >= text.length)) {
+          throw new UciSyntaxError(file, line, 'unterminated double quote');
+        }
+        word.push(text.slice(i, m.index));
+        if (m[0] === '"') {
+          i = m.index + 1;
+          break;
+        }
+        word.push(text[m.index + 1]);
+        i = m.index + 2;
       }
-      if (i >= text.length) throw new UciSyntaxError(file, line, 'unterminated double quote');
-      word = (word ?? '') + value;
-      i++;
+    } else if (c === '\\') {
+      // Outside quotes too; a backslash that ends the line stays itself.
+      word.push(i + 1 < text.length ? text[i + 1] : c);
+      i += 2;
     } else {
-      if (c === '\\' && i + 1 < text.length) i++;
-      word = (word ?? '') + text[i++];
+      PLAIN.lastIndex = i;
+      PLAIN.test(text);
+      word.push(text.slice(i, PLAIN.lastIndex));
+      i = PLAIN.lastIndex;
     }
   }
-  if (word !== null) words.push(word);
+  if (word !== null) words.push(word.join(''));
   return words;
 }
 
@@ -88,6 +111,7 @@ export function parseUci(text: string, file: string): UciDocument {
   const lines = text.split('\n');
   const sections: UciSection[] = [];
   const named = new Map<string, UciSection>();
+  const perType = new Map<string, number>();
   let current: UciSection | null = null;
   lines.forEach((raw, i) => {
     const line = i + 1;
@@ -118,7 +142,8 @@ export function parseUci(text: string, file: string): UciDocument {
             return;
           }
         }
-        const index = sections.filter((s) => s.type === type).length;
+        const index = perType.get(type) ?? 0;
+        perType.set(type, index + 1);
         current = { type, name, index, line, lastLine: line, options: [] };
         sections.push(current);
         if (name !== undefined) named.set(name, current);

@@ -105,3 +105,11 @@ t.test('device names as the kernel takes them (IFNAMSIZ, no ":" "/" or space)', 
     t.match(device(bad), [/option 'lan_device': invalid value .*15 characters at most, counting a final '\*'/], `${JSON.stringify(bad)} is refused`);
   }
 });
+
+t.test('a file that is not UCI: its lines are not quoted back', async (t) => {
+  const secret = 'root:$1$Zx9qK2bf$0123456789abcdefghijkl:19000:0:99999:7:::';
+  const issues = issuesOf(`${secret}\n`);
+  t.match(issues, [/:1: unknown keyword \(\d+ characters, not shown\)/]);
+  t.notMatch(issues.join('\n'), /Zx9qK2bf/, 'nothing of the line');
+  t.match(issuesOf('confg global\n'), [/unknown keyword "confg"/], 'a mistyped keyword is still quoted');
+});

@@ -39,6 +39,15 @@ export class UciSyntaxError extends Error {
 }
 
 const NAME = /^[A-Za-z0-9_]+$/;
+
+/**
+ * A word of a line that is not UCI, quoted in an error only when it could
+ * be a name: the path may point at any file (errors travel over ubus too),
+ * and a line of /etc/shadow is no one's business.
+ */
+function shown(word: string): string {
+  return /^[A-Za-z0-9_.-]{1,32}$/.test(word) ? `"${word}"` : `(${word.length} characters, not shown)`;
+}
 const TYPE = /^[A-Za-z0-9_-]+$/;
 
 // A run of characters that are neither blanks, quotes nor backslashes ('#'
@@ -128,9 +137,9 @@ export function parseUci(text: string, file: string): UciDocument {
       case 'config': {
         if (args.length < 1 || args.length > 2) fail('"config" takes a type and an optional name');
         const [type, name] = args;
-        if (!TYPE.test(type)) fail(`invalid section type "${type}" (letters, digits, "_" and "-" only)`);
+        if (!TYPE.test(type)) fail(`invalid section type ${shown(type)} (letters, digits, "_" and "-" only)`);
         if (name !== undefined) {
-          if (!NAME.test(name)) fail(`invalid section name "${name}" (letters, digits and "_" only)`);
+          if (!NAME.test(name)) fail(`invalid section name ${shown(name)} (letters, digits and "_" only)`);
           const earlier = named.get(name);
           if (earlier !== undefined) {
             if (earlier.type !== type) {
@@ -154,7 +163,7 @@ export function parseUci(text: string, file: string): UciDocument {
         if (current === null) return fail(`"${keyword}" before any "config" line`);
         if (args.length !== 2) fail(`"${keyword}" takes a name and one value (quote values with spaces)`);
         const [name, value] = args;
-        if (!NAME.test(name)) fail(`invalid option name "${name}" (letters, digits and "_" only)`);
+        if (!NAME.test(name)) fail(`invalid option name ${shown(name)} (letters, digits and "_" only)`);
         const isList = keyword === 'list';
         const existing = current.options.find((o) => o.name === name);
         if (existing === undefined) {
@@ -174,7 +183,7 @@ export function parseUci(text: string, file: string): UciDocument {
         return;
       }
       default:
-        fail(`unknown keyword "${keyword}" (expected config, option or list)`);
+        fail(`unknown keyword ${shown(keyword)} (expected config, option or list)`);
     }
   });
   return { file, lines, sections };

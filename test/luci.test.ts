@@ -449,7 +449,7 @@ t.test('the page in headless Chromium', { skip, timeout: 240_000 }, async (t) =>
     const { page, errors } = await open();
     const zones = field(page, 'global', 'lan_zone');
     const devices = field(page, 'global', 'lan_device');
-    t.same(await zones.locator('li').evaluateAll((lis) => lis.map((li) => [li.getAttribute('data-value'), (li.querySelector('input') as HTMLInputElement).checked])),
+    t.same(await zones.locator('li').evaluateAll((lis) => lis.map((li) => [li.getAttribute('data-value'), (li.querySelector('input') as unknown as { checked: boolean }).checked])),
       [['lan', true], ['wan', false], ['guest', false]], "the firewall's zones, 'lan' chosen");
     t.equal(await zones.locator('.create-item-input').count(), 0, 'no made-up zone');
     t.same(await devices.locator('li').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-value'))),
@@ -499,7 +499,7 @@ t.test('the page in headless Chromium', { skip, timeout: 240_000 }, async (t) =>
     t.equal(await page.locator('.cbi-page-actions').count(), 0, 'no Save & Apply, Save or Reset (the view drops its handlers)');
     t.ok(await page.locator('#vpn-passthrough-sessions tr').count() > 1, 'status still shown');
     // Another page's apply fires uci-applied here too; a read-only session has nothing to re-apply.
-    await page.evaluate(() => document.dispatchEvent(new CustomEvent('uci-applied')));
+    await page.evaluate("document.dispatchEvent(new CustomEvent('uci-applied'))");
     await page.waitForTimeout(1_000);
     t.same(ubus.calls.filter((c) => ['set', 'delete', 'apply'].includes(c.method)), [], 'nothing written or applied');
     t.equal(await page.locator('#notifications .alert-message').count(), 0, 'no failure to report');

@@ -59,6 +59,34 @@ t.test('vpn-passthrough under qjs', { skip }, async (t) => {
     t.match(json.protocols[0].parts[0], { passed: { packets: 0, bytes: 0 }, blocked: { packets: 0, bytes: 0 } });
   });
 
+  t.test('apply runs nft once; a kernel without the PPTP helper still gets a correct table', async (t) => {
+    const count = `${box.dir}/nft-runs`;
+    const counting = `${box.dir}/nft-counting`;
+    writeFileSync(counting, `#!/bin/sh\necho "$*" >> ${count}\nexec nft "$@"\n`, { mode: 0o755 });
+    t.equal(box.cli(['apply'], { VPN_PASSTHROUGH_NFT: counting }).status, 0);
+    t.same(readFileSync(count, 'utf8').trim().split('\n'), ['-f -'], 'one nft process: the helper and the table in one transaction');
+    unlinkSync(count);
+    t.equal(box.cli(['status'], { VPN_PASSTHROUGH_NFT: counting }).status, 0);
+    t.same(readFileSync(count, 'utf8').trim().split('\n'), ['-j list table inet vpn_passthrough'], 'status lists the table, and probes nothing');
+    // The real nft, refusing the helper object as a kernel without nf_conntrack_pptp does.
+    const noHelper = `${box.dir}/nft-no-helper`;
+    writeFileSync(noHelper, [
+      '#!/bin/sh',
+      'input=$(cat)',
+      'case "$input" in *"ct helper pptp {"*) echo "Error: Could not process rule: No such file or directory" >&2; exit 1;; esac',
+      'printf "%s\\n" "$input" | nft "$@"',
+      '',
+    ].join('\n'), { mode: 0o755 });
+    const r = box.cli(['apply'], { VPN_PASSTHROUGH_NFT: noHelper });
+    t.equal(r.status, 0, r.stderr);
+    t.match(r.stderr, /warning: the kernel has no PPTP helper: install kmod-nf-nathelper-extra/);
+    t.notMatch(table().stdout, /ct helper/, 'loaded without the helper');
+    t.match(table().stdout, /chain handle_pptp \{/, 'and with everything else');
+    t.match(box.cli(['status']).stdout, /PPTP helper: MISSING/, 'status tells from the loaded table');
+    t.equal(box.cli(['apply']).status, 0);
+    t.match(box.cli(['status']).stdout, /PPTP helper: available/);
+  });
+
   t.test('an invalid config changes nothing', async (t) => {
     const before = table().stdout;
     const good = readFileSync(box.config, 'utf8');

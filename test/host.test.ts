@@ -3,7 +3,8 @@
 
 import t from 'tap';
 import type { ExecResult, System } from '../src/host/system.ts';
-import { preparePptpHelper } from '../src/host/kernel.ts';
+import { helperModules, withHelper } from '../src/host/kernel.ts';
+import { apply } from '../src/app/apply.ts';
 import { lanSubnets, resolveZones } from '../src/host/zones.ts';
 import { masqueradeZones } from '../src/host/firewall.ts';
 import { readFileSync } from 'node:fs';
@@ -42,7 +43,7 @@ function fakeSystem(files: Record<string, string>, answers: Record<string, Answe
 const ok = (stdout = ''): ExecResult => ({ status: 0, stdout, stderr: '' });
 const release = { '/proc/sys/kernel/osrelease': '5.15.150\n' };
 
-t.test('PPTP helper modules that are loadable get loaded (OpenWrt kmod)', async (t) => {
+t.test('PPTP helper modules that are loadable get loaded (OpenWrt kmod), and nft is not asked', async (t) => {
   const files: Record<string, string> = {
     ...release,
     '/proc/modules': 'nf_conntrack 1 0 - Live 0x0\n',
@@ -54,22 +55,52 @@ t.test('PPTP helper modules that are loadable get loaded (OpenWrt kmod)', async 
       files['/proc/modules'] += `${argv[1]} 1 0 - Live 0x0\n`;
       return ok();
     },
-    nft: () => ok(),
   });
-  const facts = preparePptpHelper(sys, paths, true);
-  t.same(calls.slice(0, 2), [['modprobe', 'nf_conntrack_pptp'], ['modprobe', 'nf_nat_pptp']]);
-  t.same(calls[2].slice(0, 3), ['nft', '-c', '-f'], 'then the kernel is asked');
-  t.same(facts, { available: true, modules: [{ name: 'nf_conntrack_pptp', state: 'loaded' }, { name: 'nf_nat_pptp', state: 'loaded' }], notes: [] });
+  const found = helperModules(sys, paths, true);
+  t.same(calls, [['modprobe', 'nf_conntrack_pptp'], ['modprobe', 'nf_nat_pptp']]);
+  t.same(found, { modules: [{ name: 'nf_conntrack_pptp', state: 'loaded' }, { name: 'nf_nat_pptp', state: 'loaded' }], notes: [] });
+  t.same(withHelper(helperModules(sys, paths, false), true).modules.map((m) => m.state), ['loaded', 'loaded']);
+  const builtIn = fakeSystem({ ...release, '/proc/modules': '' }, {});
+  t.same(withHelper(helperModules(builtIn.sys, builtIn.paths, true), true).modules.map((m) => m.state), ['built-in', 'built-in'],
+    'no module, yet the kernel took the helper: built in');
+  t.same(builtIn.calls, [], 'nothing to load, nothing run');
 });
 
-t.test('a kernel without the helper is explained with the package to install', async (t) => {
-  const { sys, paths } = fakeSystem({ ...release, '/proc/modules': '' }, {
-    nft: () => ({ status: 1, stdout: '', stderr: 'Error: Could not process rule: No such file or directory' }),
+const CONFIG = { '/etc/config/vpn-passthrough': "config global\n\tlist lan_device 'br-lan'\n" };
+
+t.test('apply: one nft process, the helper and the table in one transaction', async (t) => {
+  const { sys, calls, paths } = fakeSystem({ ...release, ...CONFIG, '/proc/modules': 'nf_conntrack_pptp 1 0 - Live 0x0\nnf_nat_pptp 1 0 - Live 0x0\n' }, { nft: () => ok() });
+  const r = apply({ sys, paths });
+  t.same(calls.filter((c) => c[0] === 'nft'), [['nft', '-f', '-']], 'nft runs once: no probe, no separate check');
+  t.equal(r.facts.pptpHelper, true);
+  t.match(r.script, /ct helper pptp \{/);
+});
+
+t.test('a kernel without the helper still gets a correct table, and the user is told', async (t) => {
+  const loaded: string[] = [];
+  const { sys, calls, paths } = fakeSystem({ ...release, ...CONFIG, '/proc/modules': '' }, {
+    nft: (_argv, input = '') => {
+      if (input.includes('ct helper pptp {')) return { status: 1, stdout: '', stderr: 'Error: Could not process rule: No such file or directory' };
+      loaded.push(input);
+      return ok();
+    },
   });
-  const facts = preparePptpHelper(sys, paths, true);
-  t.equal(facts.available, false);
-  t.same(facts.modules.map((m) => m.state), ['missing', 'missing']);
-  t.match(facts.notes, [/install kmod-nf-nathelper-extra \(opkg install kmod-nf-nathelper-extra\)/]);
+  const r = apply({ sys, paths });
+  t.equal(calls.filter((c) => c[0] === 'nft').length, 2, 'a second load, without the helper');
+  t.equal(r.facts.pptpHelper, false);
+  t.equal(loaded.length, 1);
+  t.equal(loaded[0], r.script, 'what was loaded is what apply reports');
+  t.notMatch(loaded[0], /ct helper/, 'no helper in it');
+  t.match(loaded[0], /No PPTP helper in this kernel \(kmod-nf-nathelper-extra\)/, 'the ruleset says why');
+  t.match(r.warnings.at(-1), /no PPTP helper: install kmod-nf-nathelper-extra \(opkg install kmod-nf-nathelper-extra\)/);
+});
+
+t.test('a load that fails without the helper too fails with that error, and nothing else is tried', async (t) => {
+  const { sys, calls, paths } = fakeSystem({ ...release, ...CONFIG }, {
+    nft: () => ({ status: 1, stdout: '', stderr: 'Error: Could not process rule: Cannot allocate memory' }),
+  });
+  t.throws(() => apply({ sys, paths }), /nft -f - exited with 1:\nError: Could not process rule: Cannot allocate memory/);
+  t.equal(calls.filter((c) => c[0] === 'nft').length, 2);
 });
 
 t.test('zones resolve from firewall4 state without calling fw4', async (t) => {
@@ -100,13 +131,6 @@ t.test('without state, fw4 -q zone answers; without fw4, the user is told', asyn
   t.match(resolveZones(noFw4.sys, noFw4.paths, ['lan']).notes, [/firewall4 is not installed; list LAN devices in option lan_device/]);
 });
 
-t.test('without the right to ask the kernel, the user is told so, not sent to install a package', async (t) => {
-  const { sys, paths } = fakeSystem({ ...release }, {
-    nft: () => ({ status: 1, stdout: '', stderr: 'Error: Could not process rule: Operation not permitted' }),
-  });
-  t.match(preparePptpHelper(sys, paths, false).notes, [/not permitted \(run as root\)/]);
-});
-
 // test/fixtures/fw4.state is what fw4.uc's load() writes (captured with
 // firewall4's own code, test/fixtures/fw4-capture): one line of JSON; an
 // interface's `zone` is null unless netifd's data for it names one (ordinary
@@ -126,6 +150,7 @@ t.test("firewall4's state as fw4 writes it: zones, LAN devices and subnets, masq
   t.same(lan, { devices: ['br-lan'], notes: [] });
   t.same(resolveZones(sys, paths, ['guest']).devices, ['br-guest', 'wg*'], "fw4's wildcard device kept as fw4 wrote it");
   t.same(lanSubnets(sys, paths, ['lan'], lan.devices), ['192.168.1.1/24', '2001:db8:1::1/64'], "the LAN zone's subnets, found by its devices");
+  t.same(lanSubnets(sys, paths, ['lan'], []), ['192.168.1.1/24', '2001:db8:1::1/64'], 'and by the zone, which lists its networks');
   t.same(masqueradeZones(sys, paths), ['wan']);
   t.same(calls, [], 'neither fw4 nor ubus is asked');
 });

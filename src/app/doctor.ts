@@ -2,7 +2,8 @@
 // cannot be read becomes null ("unknown"), never an error: doctor runs when
 // something is already wrong.
 
-import { readCounters, readEspSenders } from '../core/counters.ts';
+import { hasHelper, readCounters, readEspSenders } from '../core/counters.ts';
+import { withHelper } from '../host/kernel.ts';
 import { diagnose, type Check } from '../core/doctor.ts';
 import { PPTP_HELPER } from '../core/protocols.ts';
 import { flowOffloading, masqueradeZones, zoneHelpers } from '../host/firewall.ts';
@@ -80,7 +81,7 @@ export function runDoctor(ctx: Context): { checks: Check[] } {
     pptpMode: read.config.protocols.pptp.mode,
     lanDevices: read.facts.lanDevices,
     missingDevices: read.facts.lanDevices.filter((d) => !d.endsWith('*') && !ctx.sys.exists(`${ctx.paths.sysClassNet}/${d}`)),
-    helper: read.helper,
+    helper: read.modules && (objects ? withHelper(read.modules, hasHelper(objects)) : { available: null, modules: read.modules.modules }),
     helperCount: objects ? readCounters(objects).helper : null,
     controlsWithHelper: controlsWithHelper(ctx, sessions),
     masqueradeZones: masqueradeZones(ctx.sys, ctx.paths),

@@ -1,10 +1,10 @@
 // `status`: what is configured, what is loaded, and what passed or was blocked.
 
 import type { Mode } from '../core/config.ts';
-import { readCounters, type Count } from '../core/counters.ts';
+import { hasHelper, readCounters, type Count } from '../core/counters.ts';
 import { PROTOCOLS, partsOf } from '../core/protocols.ts';
 import { modeOf } from '../core/render.ts';
-import type { ModuleState } from '../host/kernel.ts';
+import { withHelper, type ModuleState } from '../host/kernel.ts';
 import { listTable } from '../host/nft.ts';
 import { readFacts } from './apply.ts';
 import type { Context } from './context.ts';
@@ -33,7 +33,8 @@ export interface Status {
   config: string;
   table: 'loaded' | 'missing';
   lanDevices: string[];
-  pptpHelper: { available: boolean; modules: { name: string; state: ModuleState }[] } | null;
+  /** null when PPTP is not allowed; available null while the table is not loaded (it tells). */
+  pptpHelper: { available: boolean | null; modules: { name: string; state: ModuleState }[] } | null;
   protocols: ProtocolStatus[];
   warnings: string[];
 }
@@ -52,7 +53,7 @@ export function readStatus(ctx: Context): Status {
     config: ctx.paths.config,
     table: loaded ? 'loaded' : 'missing',
     lanDevices: read.facts.lanDevices,
-    pptpHelper: read.helper && { available: read.helper.available, modules: read.helper.modules },
+    pptpHelper: read.modules && (objects ? withHelper(read.modules, hasHelper(objects)) : { available: null, modules: read.modules.modules }),
     protocols: PROTOCOLS.map((p) => {
       const pc = cfg.protocols[p.name];
       return {

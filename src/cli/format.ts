@@ -36,7 +36,8 @@ export function formatStatus(s: Status): string {
   ];
   if (s.pptpHelper) {
     const modules = s.pptpHelper.modules.map((m) => `${m.name} ${m.state}`).join(', ');
-    out.push(`PPTP helper: ${s.pptpHelper.available ? 'available' : 'MISSING'} (${modules})`);
+    const state = s.pptpHelper.available === null ? 'unknown until the table is loaded' : s.pptpHelper.available ? 'available' : 'MISSING';
+    out.push(`PPTP helper: ${state} (${modules})`);
   }
   const rows = [['PROTOCOL', 'PART', 'MODE', 'SCOPE', 'PASSED', 'BLOCKED']];
   for (const p of s.protocols) {

@@ -16,6 +16,11 @@ interface NftCounter {
 /** Counts the new PPTP control connections our prerouting/output rules hand to the helper. */
 export const HELPER_COUNTER = 'pptp_helper';
 
+/** Whether the loaded table holds the PPTP helper object: then the kernel has the helper. */
+export function hasHelper(objects: unknown[]): boolean {
+  return objects.some((o) => typeof o === 'object' && o !== null && 'ct helper' in o);
+}
+
 /** The dynamic set of (LAN client, server) pairs sending raw ESP through IPv4 NAT. */
 export const ESP_SENDERS = 'esp_senders';
 

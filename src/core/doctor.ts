@@ -26,8 +26,8 @@ export interface DoctorFacts {
   lanDevices: string[];
   /** LAN devices (not wildcards) that do not exist on this router. */
   missingDevices: string[];
-  /** null when PPTP is blocked (no helper needed). */
-  helper: { available: boolean; modules: { name: string; state: string }[] } | null;
+  /** null when PPTP is blocked (no helper needed); available null while the table (which tells) is not loaded. */
+  helper: { available: boolean | null; modules: { name: string; state: string }[] } | null;
   /** Packets our rules handed to the helper; null without the rule. */
   helperCount: Count | null;
   /** PPTP control connections whose conntrack entry names the helper; null where conntrack -L is unavailable. */
@@ -93,6 +93,7 @@ function helperModules(f: DoctorFacts): Check {
   const id = 'helper-modules';
   if (f.helper === null) return { id, verdict: 'info', summary: 'PPTP is blocked: the PPTP helper is not needed' };
   const modules = f.helper.modules.map((m) => `${m.name} ${m.state}`).join(', ');
+  if (f.helper.available === null) return { id, verdict: 'info', summary: `whether the kernel has the PPTP helper shows once the table is loaded (${modules})` };
   if (f.helper.available) return { id, verdict: 'ok', summary: `the kernel has the PPTP helper (${modules})` };
   return {
     id,

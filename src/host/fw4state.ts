@@ -9,13 +9,15 @@ export interface Fw4State {
   zones?: {
     name?: string;
     match_devices?: string[];
+    /** The interfaces in the zone, by name (`device` is the interface's name here, not a netdev). */
+    network?: { invert?: boolean; val?: string; device?: string }[];
     masq?: boolean;
     masq6?: boolean;
     auto_helper?: boolean;
     /** Helpers named by the zone's own `list helper`, as fw4 resolved them. */
     helper?: { name?: string; available?: boolean }[];
   }[];
-  networks?: Record<string, { zone?: string; device?: string; ipaddrs?: { addr?: string; bits?: number }[] }>;
+  networks?: Record<string, { zone?: string | null; device?: string; ipaddrs?: { addr?: string; bits?: number }[] }>;
 }
 
 /** The parsed state, or null when it is missing or unreadable. */

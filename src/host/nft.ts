@@ -12,11 +12,6 @@ function run(sys: System, paths: Paths, args: string[], input?: string): string 
   return result.stdout;
 }
 
-/** Lets the kernel judge the script without changing anything (`nft -c`). */
-export function checkScript(sys: System, paths: Paths, script: string): void {
-  run(sys, paths, ['-c', '-f', '-'], script);
-}
-
 /** Loads the script as one transaction: all of it, or nothing. */
 export function loadScript(sys: System, paths: Paths, script: string): void {
   run(sys, paths, ['-f', '-'], script);

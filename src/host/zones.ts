@@ -65,13 +65,21 @@ interface Network {
   subnets: string[];
 }
 
-/** fw4's state keeps its copy of netifd's interfaces, addresses as {addr, bits}. */
+/**
+ * fw4's state keeps its copy of netifd's interfaces, addresses as {addr,
+ * bits}. An interface's own `zone` is null unless netifd's data names one;
+ * otherwise its zone is the one that lists it in `network`.
+ */
 function networksFromState(state: Fw4State | null): Network[] {
   const networks = state?.networks ?? {};
+  const zoneOf = new Map<string, string>();
+  for (const z of state?.zones ?? []) {
+    for (const n of z.network ?? []) if (!n.invert && z.name !== undefined) zoneOf.set(n.device ?? n.val ?? '', z.name);
+  }
   return Object.keys(networks).map((name) => {
     const net = networks[name];
     const subnets = (net.ipaddrs ?? []).filter((a) => a.addr && a.bits !== undefined).map((a) => `${a.addr}/${a.bits}`);
-    return { zone: net.zone, device: net.device, subnets };
+    return { zone: net.zone ?? zoneOf.get(name), device: net.device, subnets };
   });
 }
 

@@ -174,20 +174,25 @@ function rawEsp(f: DoctorFacts): Check[] {
   // Raw ESP senders: from conntrack, and from our table's set, which also
   // sees a client whose ESP never got a conntrack entry (insert_failed).
   const raw = [...ipsec.filter(rawFlow), ...f.espSenders];
-  const pairs = [...new Set(raw.map((s) => `${s.client} -> ${s.server}`))];
+  // Clients that need raw ESP, by server: those sending it, and those with
+  // IKE but no NAT-T to a server that gets raw ESP. One pass each: a table
+  // of thousands of sessions must not cost servers x sessions.
+  const needing = new Map<string, Set<string>>();
+  for (const s of raw) (needing.get(s.server) ?? needing.set(s.server, new Set()).get(s.server)!).add(s.client);
+  for (const s of ipsec) {
+    if (!rawFlow(s) && !s.flows.some((x) => x.part === 'natt')) needing.get(s.server)?.add(s.client);
+  }
   const out: Check[] = [];
-  for (const server of [...new Set(raw.map((s) => s.server))]) {
-    // Clients that need raw ESP to this server: those sending it, and those with IKE but no NAT-T.
-    const ikeOnly = ipsec.filter((s) => s.server === server && !rawFlow(s) && !s.flows.some((x) => x.part === 'natt'));
-    const clients = [...new Set([...raw.filter((s) => s.server === server), ...ikeOnly].map((s) => s.client))];
-    if (clients.length < 2) continue;
+  needing.forEach((clients, server) => {
+    if (clients.size < 2) return;
     out.push({
       id: 'esp-clash',
       verdict: 'fail',
-      summary: `${list(clients)} all need raw ESP to ${server}: NAT can carry raw ESP to one server for one LAN client only, so all but one fail`,
+      summary: `${list([...clients])} all need raw ESP to ${server}: NAT can carry raw ESP to one server for one LAN client only, so all but one fail`,
       fix: NATT_FIX,
     });
-  }
+  });
+  const pairs = [...new Set(raw.map((s) => `${s.client} -> ${s.server}`))];
   if (pairs.length > 0) {
     out.push({
       id: 'natt',

@@ -14,7 +14,7 @@ import { BUNDLE, QJS, ROOT } from './lib/paths.ts';
 import { lockTarget } from './lib/lock.ts';
 
 const skip = canNetns === true ? false : canNetns;
-const METHODS = ['status', 'sessions', 'doctor', 'get', 'set', 'apply'];
+const METHODS = ['status', 'sessions', 'doctor', 'overview', 'get', 'set', 'apply'];
 
 t.test('the rpcd plugin under qjs', { skip }, async (t) => {
   const ns = makeNetns('rpcd');
@@ -73,6 +73,10 @@ t.test('the rpcd plugin under qjs', { skip }, async (t) => {
     });
     t.match(call('sessions', '{}'), { source: '/proc/net/nf_conntrack', clients: [] });
     t.match(call('doctor', '{}').checks[0], { id: 'table', verdict: 'ok' });
+    const overview = call('overview', '{}');
+    t.same(Object.keys(overview), ['status', 'sessions'], 'overview: status and sessions in one run');
+    t.equal(overview.status.table, 'loaded');
+    t.match(overview.sessions, { source: '/proc/net/nf_conntrack', clients: [] });
   });
 
   t.test('over HTTP: ubus_rpc_session is accepted and ignored', async (t) => {

@@ -28,8 +28,7 @@ const CONFIG = 'vpn-passthrough';
 
 const declare = <T>(method: string) =>
   rpc.declare<Answer<T>>({ object: 'vpn-passthrough', method, reject: true });
-const callStatus = declare<Status>('status');
-const callSessions = declare<Sessions>('sessions');
+const callOverview = declare<{ status: Status; sessions: Sessions }>('overview');
 const callDoctor = declare<Doctor>('doctor');
 const callApply = declare<{ applied: boolean; warnings: string[] }>('apply');
 
@@ -170,6 +169,11 @@ function option<O extends LuCI.form.AbstractValue>(s: LuCI.form.AbstractSection,
   return o;
 }
 
+/** One half of an overview answer, or the answer itself when it is an error (or none). */
+function part<K extends 'status' | 'sessions'>(o: Answer<{ status: Status; sessions: Sessions }> | null, key: K) {
+  return o && !('error' in o) ? o[key] : (o as Answer<never> | null);
+}
+
 /** Re-applies the table once LuCI has committed the config (the page reloads right after). */
 function applyBackend(): void {
   const notify = (message: string) =>
@@ -184,14 +188,10 @@ function applyBackend(): void {
 
 export default view.extend({
   load() {
-    return Promise.all([
-      L.resolveDefault(callStatus(), null),
-      L.resolveDefault(callSessions(), null),
-      L.resolveDefault(callDoctor(), null),
-    ]);
+    return Promise.all([L.resolveDefault(callOverview(), null), L.resolveDefault(callDoctor(), null)]);
   },
 
-  render([status, sessions, doctor]) {
+  render([overview, doctor]) {
     const m = new form.Map(CONFIG, _('VPN Passthrough'),
       _('Lets VPN clients on the LAN reach their servers through the NAT of this router, or blocks them, protocol by protocol. A block also cuts tunnels that are already up.'));
 
@@ -250,18 +250,19 @@ export default view.extend({
       }
     }
 
-    const traffic = E('div', {}, renderTraffic(status));
-    const live = E('div', {}, renderSessions(sessions));
+    const traffic = E('div', {}, renderTraffic(part(overview, 'status')));
+    const live = E('div', {}, renderSessions(part(overview, 'sessions')));
     // LuCI's poll calls a function as soon as it is added (luci.js: Poll.add starts the loop, whose first
-    // step runs at once); load() has just fetched both, so that first call is skipped.
+    // step runs at once); load() has just fetched, so that first call is skipped. One backend call per
+    // round, every 10 s: each starts QuickJS and nft on the router.
     let fetched = true;
     poll.add(() => {
       if (fetched) return (fetched = false);
-      return Promise.all([L.resolveDefault(callStatus(), null), L.resolveDefault(callSessions(), null)]).then(([st, se]) => {
-        dom.content(traffic, renderTraffic(st));
-        dom.content(live, renderSessions(se));
+      return L.resolveDefault(callOverview(), null).then((o) => {
+        dom.content(traffic, renderTraffic(part(o, 'status')));
+        dom.content(live, renderSessions(part(o, 'sessions')));
       });
-    }, 5);
+    }, 10);
 
     return m.render().then((mapEl) => {
       // Read-only (the session may not write the config): no Save buttons, nothing to re-apply.

@@ -41,6 +41,8 @@ const METHODS: Record<string, Method> = {
   status: { signature: {}, run: (ctx) => readStatus(ctx) },
   sessions: { signature: {}, run: (ctx) => capped(readSessions(ctx)) },
   doctor: { signature: {}, run: (ctx) => runDoctor(ctx) },
+  // What a page polls, in one process: a small router starts one qjs, not two.
+  overview: { signature: {}, run: (ctx) => ({ status: readStatus(ctx), sessions: capped(readSessions(ctx)) }) },
   get: { signature: {}, run: (ctx) => toSettings(readConfig(ctx).config) },
   set: {
     signature: { global: {}, protocols: {} },

@@ -38,7 +38,7 @@ try {
   const empty = time(() => inNs(['build/qjs', '-e', '']));
   const help = time(() => cli('help'));
   console.log(`bundle size:            ${statSync('dist/vpn-passthrough.js').size} bytes`);
-  console.log(`apply / bare nft -f:    ${(apply / nft).toFixed(1)}x  (apply checks with nft -c, probes the helper, resolves zones)`);
+  console.log(`apply / bare nft -f:    ${(apply / nft).toFixed(1)}x  (one nft -f, plus qjs start-up, the config, zones and the lock)`);
   console.log(`start-up / empty qjs:   ${(help / empty).toFixed(1)}x  (vpn-passthrough help vs qjs -e '')`);
 } finally {
   spawnSync('ip', ['netns', 'del', ns]);

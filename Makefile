@@ -14,11 +14,13 @@ SOURCES := $(shell find src -name '*.ts') tools/build.mjs package.json
 VERSION := $(shell sed -n 's/^PKG_VERSION:=//p' openwrt/vpn-passthrough/Makefile)-$(shell sed -n 's/^PKG_RELEASE:=//p' openwrt/vpn-passthrough/Makefile)
 LUCI_VIEW := dist/luci/htdocs/luci-static/resources/view/vpn-passthrough/vpn-passthrough.js
 IPKS := dist/vpn-passthrough_$(VERSION)_all.ipk dist/luci-app-vpn-passthrough_$(VERSION)_all.ipk
+# apk versions: $(PKG_VERSION)-r$(PKG_RELEASE)
+APKS := $(foreach p,vpn-passthrough luci-app-vpn-passthrough,dist/$(p)-$(subst -,-r,$(VERSION)).apk)
 
 .PHONY: all deps test typecheck bench lab pot cross clean
 
-all: deps node_modules/.installed build/qjs dist/vpn-passthrough.js $(LUCI_VIEW) $(IPKS)
-	@echo "packages:"; for f in $(IPKS); do echo "  $$f"; done
+all: deps node_modules/.installed build/qjs dist/vpn-passthrough.js $(LUCI_VIEW) $(IPKS) $(APKS)
+	@echo "packages:"; for f in $(IPKS) $(APKS); do echo "  $$f"; done
 
 # Debian packages for building QuickJS and for the tests (nft, netns, the
 # lab's VPN peers, chromium for the LuCI page); installed only where
@@ -53,6 +55,21 @@ pot: node_modules/.installed
 # .ipk files without the OpenWrt SDK, from what the feed Makefiles install.
 $(IPKS): dist/vpn-passthrough.js $(LUCI_VIEW) tools/ipk.mjs tools/packages.mjs $(shell find files luci/root openwrt -type f)
 	node tools/ipk.mjs >/dev/null
+
+# .apk files (APK v3, OpenWrt 25.12 and later) from the same Makefiles,
+# without the SDK or apk-tools; each is read back and checked once written.
+# mtimes: SOURCE_DATE_EPOCH, else the last commit's time.
+$(APKS): dist/vpn-passthrough.js $(LUCI_VIEW) tools/apk.mjs tools/apk-adb.mjs tools/apk-mkpkg.mjs tools/apk-read.mjs tools/packages.mjs $(shell find files luci/root openwrt -type f)
+	node tools/apk.mjs >/dev/null
+
+# dist/feed/: both packages as .ipk and .apk with opkg's Packages(.gz) and
+# apk's packages.adb, for /etc/opkg/customfeeds.conf and
+# /etc/apk/repositories.d/customfeeds.list. Signed with KEY_APK (RSA or
+# ECDSA PEM) and KEY_USIGN (usign secret key) when given; new keys:
+# node tools/feed.mjs keys DIR.
+.PHONY: feed
+feed: all
+	KEY_APK="$(KEY_APK)" KEY_USIGN="$(KEY_USIGN)" node tools/feed.mjs dist/feed
 
 typecheck: node_modules/.installed
 	npx tsc --noEmit -p .

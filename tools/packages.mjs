@@ -4,6 +4,7 @@
 // files use is understood: `NAME:=value`, `define ... endef` blocks, and
 // $(INSTALL_BIN|DATA|CONF) lines from the repository into $(1).
 
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 const MODES = { INSTALL_BIN: 0o755, INSTALL_DATA: 0o644, INSTALL_CONF: 0o600 };
@@ -32,17 +33,28 @@ function field(block, name) {
 /** What every package's control file takes from its Makefile. */
 function control(mk, name) {
   const info = mk.define(`Package/${name}`);
+  const description = mk.define(`Package/${name}/description`);
+  const conffiles = mk.define(`Package/${name}/conffiles`);
   return {
     name,
-    // As the SDK versions it: $(PKG_VERSION)-$(PKG_RELEASE).
+    // As the SDK versions it: $(PKG_VERSION)-$(PKG_RELEASE) for opkg,
+    // $(PKG_VERSION)-r$(PKG_RELEASE) for apk (which refuses 0.1.0-1).
     version: `${mk.expand(mk.vars.PKG_VERSION)}-${mk.vars.PKG_RELEASE}`,
+    apkVersion: `${mk.expand(mk.vars.PKG_VERSION)}-r${mk.vars.PKG_RELEASE}`,
     license: mk.vars.PKG_LICENSE,
+    licenseFiles: mk.vars.PKG_LICENSE_FILES,
+    maintainer: mk.expand(field(info, 'MAINTAINER') ?? mk.vars.PKG_MAINTAINER ?? ''),
+    url: mk.expand(field(info, 'URL') ?? ''),
     source: `openwrt/${name}`,
     section: field(info, 'SECTION'),
     title: field(info, 'TITLE'),
     depends: field(info, 'DEPENDS').split(/\s+/).map((d) => d.replace(/^\+/, '')),
-    description: mk.define(`Package/${name}/description`).split('\n').map((l) => l.trim()).filter(Boolean),
-    conffiles: (mk.define(`Package/${name}/conffiles`) ?? '').split('\n').filter(Boolean),
+    description: description.split('\n').map((l) => l.trim()).filter(Boolean),
+    // apk's description: $(strip ...) of the define, one line.
+    descriptionText: description.trim().split(/\s+/).join(' '),
+    conffiles: (conffiles ?? '').split('\n').filter(Boolean),
+    // The define as the SDK echoes it into the conffiles file (text and a newline).
+    conffilesText: conffiles === null ? null : `${conffiles.replace(/\n$/, '')}\n`,
   };
 }
 
@@ -66,6 +78,20 @@ export function readPackage(name) {
 }
 
 export const PACKAGES = ['vpn-passthrough', 'luci-app-vpn-passthrough'].map(readPackage);
+
+/**
+ * The one time stamp of a build: SOURCE_DATE_EPOCH when set, else the time
+ * of the last commit (as OpenWrt's build takes PKG_SOURCE_DATE_EPOCH from
+ * it), so two clones of one commit build the same bytes; 0 outside git.
+ */
+export function sourceDateEpoch(env = process.env) {
+  if (env.SOURCE_DATE_EPOCH !== undefined && env.SOURCE_DATE_EPOCH !== '') return String(env.SOURCE_DATE_EPOCH);
+  try {
+    return execFileSync('git', ['log', '-1', '--format=%ct'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || '0';
+  } catch {
+    return '0';
+  }
+}
 
 /**
  * The quickjs package for one OpenWrt architecture, holding the static qjs

@@ -101,6 +101,9 @@ t.test('every package make built, read back', async (t) => {
       t.equal(pkg.info.arch, 'noarch', 'PKGARCH all: noarch');
       t.equal(pkg.info.license, 'GPL-2.0-only');
       t.equal(pkg.info.origin, `openwrt/${name}`);
+      const maintainer = /^PKG_MAINTAINER:=(.*)$/m.exec(readFileSync(`${ROOT}openwrt/${name}/Makefile`, 'utf8'))?.[1];
+      t.ok(maintainer, 'the Makefile names a maintainer');
+      t.equal(pkg.info.maintainer, maintainer, "PKG_MAINTAINER as the package's maintainer");
       t.same(pkg.provides, [`${name}-any`], "package-pack.mk's implicit <pkg>-any");
       t.equal(pkg.signatures, 0, 'unsigned (make feed signs when given a key)');
 

@@ -69,11 +69,11 @@ export function readApk(file, { trustedKeys = [] } = {}) {
   zeroed.fill(0, idAt, idAt + 20);
   if (!createHash('sha256').update(zeroed).digest().subarray(0, 20).equals(info.hashes)) fail('the unique id is not the ADB\'s SHA-256');
 
+  // A package without files (mkpkg without --files) has no paths at all.
   const paths = pkg.paths ?? [];
-  if (!paths.length) fail('no paths');
   for (const d of paths) d.files ??= [];
   const names = paths.map((p) => p.name ?? '');
-  if (names[0] !== '') fail('the root directory is not listed first');
+  if (paths.length && names[0] !== '') fail('the root directory is not listed first');
   const listed = new Set(names);
   const expected = [];
   let regular = 0n;
@@ -102,8 +102,10 @@ export function readApk(file, { trustedKeys = [] } = {}) {
       else if (!f.hash.equals(createHash('sha256').digest())) fail(`${where}: empty file with the hash of something`);
     });
   });
+  // mkpkg: the files' sizes, at least 1 when there is a tree or a script.
   const installed = BigInt(info['installed-size'] ?? 0);
-  if (installed !== (regular === 0n ? 1n : regular)) fail(`installed-size ${installed}, the files add up to ${regular}`);
+  const floor = paths.length || Object.keys(pkg.scripts ?? {}).length ? 1n : 0n;
+  if (installed !== (regular > floor ? regular : floor)) fail(`installed-size ${installed}, the files add up to ${regular}`);
 
   const data = parsed.blocks.filter((b) => b.type === BLOCK.DATA);
   if (data.length !== expected.length) fail(`${data.length} data blocks for ${expected.length} non-empty files`);

@@ -14,11 +14,15 @@
 # (the same file before postinst-pkg was moved after them, as in the
 # opkg-era release branches): DEFAULT_POSTINST_ORDER=postinst-first runs
 # that order.
-# Left out: users and groups (add_group_and_user), alternatives, apk's
-# /lib/apk/packages lists, rootfs-overlay, kmodloader for /etc/modules.d,
-# the sysctl restart for /etc/sysctl.d, the LuCI index cache, the offline
-# root (IPKG_INSTROOT: enable through rc.common only), and every other
-# function of the file (config_load, config_get, ...).
+# Under apk (package-pack.mk's scripts export pkgname and pass no
+# arguments) the file list is /lib/apk/packages/<pkg>.list, unless opkg's
+# exists; add_group_and_user is played only for packages that require no
+# user (Require-User / <pkg>.rusers empty), as ours.
+# Left out: creating users and groups, alternatives, rootfs-overlay,
+# kmodloader for /etc/modules.d, the sysctl restart for /etc/sysctl.d, the
+# LuCI index cache, the offline root (IPKG_INSTROOT: enable through
+# rc.common only), and every other function of the file (config_load,
+# config_get, ...).
 
 _postinst_pkg() {
 	if [ -f "/usr/lib/opkg/info/${pkgname}.postinst-pkg" ]; then
@@ -27,10 +31,24 @@ _postinst_pkg() {
 	fi
 }
 
+add_group_and_user() {
+	[ -z "$pkgname" ] && local pkgname="$(basename ${1%.*})"
+	local rusers="$(sed -ne 's/^Require-User: *//p' /usr/lib/opkg/info/${pkgname}.control 2>/dev/null)"
+	if [ -f "/lib/apk/packages/${pkgname}.rusers" ]; then
+		local rusers="$(cat /lib/apk/packages/${pkgname}.rusers)"
+	fi
+	[ -z "$rusers" ] || { echo "functions.sh stand-in: Require-User '$rusers' is not played" >&2; return 1; }
+}
+
 default_postinst() {
 	[ -z "$pkgname" ] && local pkgname="$(basename ${1%.*})"
 	local filelist="/usr/lib/opkg/info/${pkgname}.list"
+	[ -f "/lib/apk/packages/${pkgname}.list" ] && filelist="/lib/apk/packages/${pkgname}.list"
 	local ret=0 i
+
+	if [ -e "/usr/lib/opkg/info/${pkgname}.list" ]; then
+		filelist="/usr/lib/opkg/info/${pkgname}.list"
+	fi
 
 	[ "$DEFAULT_POSTINST_ORDER" = postinst-first ] && _postinst_pkg
 
@@ -57,6 +75,7 @@ default_postinst() {
 default_prerm() {
 	[ -z "$pkgname" ] && local pkgname="$(basename ${1%.*})"
 	local filelist="/usr/lib/opkg/info/${pkgname}.list"
+	[ -f "/lib/apk/packages/${pkgname}.list" ] && filelist="/lib/apk/packages/${pkgname}.list"
 	local ret=0 i
 
 	if [ -f "/usr/lib/opkg/info/${pkgname}.prerm-pkg" ]; then

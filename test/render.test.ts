@@ -8,6 +8,7 @@ import t from 'tap';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadConfigText } from '../src/core/load.ts';
 import { renderRuleset, type Facts } from '../src/core/render.ts';
+import { configStamp } from '../src/core/stamp.ts';
 import { GOLDEN } from './lib/paths.ts';
 import { canNetns, makeNetns } from '../lab/netns.ts';
 
@@ -18,7 +19,7 @@ interface Case {
   facts?: Partial<Facts>;
 }
 
-const FACTS: Facts = { lanDevices: ['br-lan'], pptpHelper: true, source: '/etc/config/vpn-passthrough' };
+const FACTS: Omit<Facts, 'stamp'> = { lanDevices: ['br-lan'], pptpHelper: true, source: '/etc/config/vpn-passthrough' };
 
 function matrix(): Case[] {
   const cases: Case[] = [];
@@ -89,7 +90,7 @@ const CASES: Case[] = [
 
 function golden(c: Case): string {
   const config = c.config === '' ? ['#   (empty file)'] : c.config.trimEnd().split('\n').map((l) => `#   ${l}`);
-  const facts = { ...FACTS, ...c.facts };
+  const facts = { ...FACTS, stamp: configStamp(c.config), ...c.facts };
   const header = [
     `# case: ${c.what}`,
     '# config:',
@@ -127,8 +128,8 @@ t.test('the kernel accepts, loads and lists back every golden', { skip: canNetns
     t.equal(list.status, 0, `${c.name}: nft lists it back as JSON`);
     const counters = (JSON.parse(list.stdout).nftables as { counter?: { name: string } }[]).filter((o) => o.counter);
     const script = readFileSync(path, 'utf8');
-    // Two per part, plus the PPTP helper's where the table hands PPTP to it.
-    const expected = c.name === 'disabled' ? 0 : 14 + (script.includes('ct helper set') ? 1 : 0);
+    // Two per part, the one naming the config, plus the PPTP helper's where the table hands PPTP to it.
+    const expected = c.name === 'disabled' ? 0 : 15 + (script.includes('ct helper set') ? 1 : 0);
     t.equal(counters.length, expected, `${c.name}: named counters present`);
   }
 });

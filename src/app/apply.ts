@@ -1,12 +1,19 @@
 // render and apply: the config and the system's facts become one script,
 // loaded in one transaction (all of it or nothing: no separate check is
-// needed). One nft process on the normal path.
+// needed). One nft process on the normal path. The table names the config
+// it came from, so a load whose nft died after the kernel took it is known
+// for what it is, and a `set` cut short is completed or undone by the next
+// operation under the lock.
 
 import { formatIssue, type Config } from '../core/config.ts';
+import { readStamp } from '../core/counters.ts';
+import { loadConfigText } from '../core/load.ts';
 import { renderRuleset, type Facts } from '../core/render.ts';
+import { configStamp } from '../core/stamp.ts';
+import { commitPending, dropPending, readPending } from '../host/configfile.ts';
 import { helperModules, NO_HELPER, type HelperModules } from '../host/kernel.ts';
 import { withLock } from '../host/lock.ts';
-import { loadScript, removeTable } from '../host/nft.ts';
+import { listTable, loadScript, removeTable } from '../host/nft.ts';
 import { resolveZones } from '../host/zones.ts';
 import { readConfig, type Context } from './context.ts';
 
@@ -25,16 +32,20 @@ export interface Rendered extends SystemFacts {
 
 const LOCK_TIMEOUT_MS = 10000;
 
-/** Reads the config and what the system adds to it; `load` also loads helper modules. */
-export function readFacts(ctx: Context, load: boolean): SystemFacts {
-  const { config, warnings } = readConfig(ctx);
-  return factsFor(ctx, config, warnings.map(formatIssue), load);
+/**
+ * Reads the config (or takes the bytes a `set` is about to write) and what
+ * the system adds to it; `load` also loads helper modules.
+ */
+export function readFacts(ctx: Context, load: boolean, text?: string): SystemFacts {
+  const { config, warnings, doc } = text === undefined ? readConfig(ctx) : loadConfigText(text, ctx.paths.config);
+  return factsFor(ctx, config, configStamp(doc.lines.join('\n')), warnings.map(formatIssue), load);
 }
 
-/** What the system adds to a given config. */
-export function factsFor(ctx: Context, config: Config, notes: string[], load: boolean): SystemFacts {
+/** What the system adds to a given config; stamp: its configStamp. */
+export function factsFor(ctx: Context, config: Config, stamp: string, notes: string[], load: boolean): SystemFacts {
+  const source = ctx.paths.config;
   if (!config.enabled) {
-    return { config, facts: { lanDevices: [], pptpHelper: false, source: ctx.paths.config }, modules: null, warnings: notes };
+    return { config, facts: { lanDevices: [], pptpHelper: false, source, stamp }, modules: null, warnings: notes };
   }
   const zones = resolveZones(ctx.sys, ctx.paths, config.lanZones);
   const modules = config.protocols.pptp.mode === 'allow' ? helperModules(ctx.sys, ctx.paths, load) : null;
@@ -42,37 +53,80 @@ export function factsFor(ctx: Context, config: Config, notes: string[], load: bo
   notes.push(...zones.notes, ...(modules?.notes ?? []));
   if (lanDevices.length === 0) notes.push('no LAN device is known, so no traffic is matched; check lan_zone or set lan_device');
   // The helper is assumed; a kernel without it is learnt when the load fails (applyUnlocked).
-  const facts = { lanDevices, pptpHelper: modules !== null, source: ctx.paths.config };
+  const facts = { lanDevices, pptpHelper: modules !== null, source, stamp };
   return { config, facts, modules, warnings: notes };
 }
 
-export function renderFromSystem(ctx: Context, load: boolean): Rendered {
-  const read = readFacts(ctx, load);
+export function renderFromSystem(ctx: Context, load: boolean, text?: string): Rendered {
+  const read = readFacts(ctx, load, text);
   return { ...read, script: renderRuleset(read.config, read.facts) };
 }
 
-/** Applies under the lock; on any failure the loaded table stays as it was. */
-export function applyUnlocked(ctx: Context): Rendered {
-  const rendered = renderFromSystem(ctx, true);
+/** What the loaded table says it came from: undefined when there is none, null when it cannot be read. */
+function loadedStamp(ctx: Context): { stamp: string; config: string } | null | undefined {
   try {
-    loadScript(ctx.sys, ctx.paths, rendered.script);
-    return rendered;
-  } catch (e) {
-    if (!rendered.facts.pptpHelper) throw e;
-    // The helper is the one part a kernel may lack: once more without it.
-    // If that loads, the helper was what failed; if not, its error is the real one.
-    const facts = { ...rendered.facts, pptpHelper: false };
-    const script = renderRuleset(rendered.config, facts);
-    loadScript(ctx.sys, ctx.paths, script);
-    return { ...rendered, facts, script, warnings: [...rendered.warnings, NO_HELPER] };
+    const objects = listTable(ctx.sys, ctx.paths);
+    return objects === null ? undefined : readStamp(objects) ?? undefined;
+  } catch {
+    return null;
   }
+}
+
+/**
+ * Loads the script. When nft fails, the table itself says whether the
+ * kernel took it anyway (nft killed after the commit): then it is loaded,
+ * with a warning; otherwise the table is as it was and the error stands.
+ */
+function load(ctx: Context, r: Rendered): Rendered {
+  try {
+    loadScript(ctx.sys, ctx.paths, r.script);
+    return r;
+  } catch (e) {
+    const loaded = loadedStamp(ctx);
+    if (r.config.enabled ? loaded?.stamp !== r.facts.stamp : loaded !== undefined) throw e;
+    return { ...r, warnings: [...r.warnings, `nft failed, but the kernel took the table all the same: ${(e as Error).message}`] };
+  }
+}
+
+/** Applies under the lock (text: the config a `set` is about to write); on any failure the loaded table stays as it was. */
+export function applyUnlocked(ctx: Context, text?: string): Rendered {
+  const read = readFacts(ctx, true, text);
+  // This load's own mark: a table of the same config loaded before is not this one.
+  const facts = { ...read.facts, stamp: `${read.facts.stamp} load ${Math.floor(Math.random() * 0x100000000).toString(36)}` };
+  const rendered = { ...read, facts, script: renderRuleset(read.config, facts) };
+  try {
+    return load(ctx, rendered);
+  } catch (e) {
+    // The helper is the one part a kernel may lack; it refuses the helper
+    // object with ENOENT. Then once more without it: if that loads, the
+    // helper was what failed; if not, its error is the real one.
+    if (!rendered.facts.pptpHelper || !/No such file or directory/.test((e as Error).message)) throw e;
+    const facts = { ...rendered.facts, pptpHelper: false };
+    return load(ctx, { ...rendered, facts, script: renderRuleset(rendered.config, facts), warnings: [...rendered.warnings, NO_HELPER] });
+  }
+}
+
+/**
+ * A `set` writes the new config beside the old one, loads its table, then
+ * renames it into place. Cut short in between (killed, or rpcd's timeout),
+ * the next operation under the lock finishes it if the table already holds
+ * the new config, and drops it otherwise: file and table agree again.
+ */
+function recoverPending(ctx: Context): void {
+  const pending = readPending(ctx.sys, ctx.paths.config);
+  if (pending === null) return;
+  if (loadedStamp(ctx)?.config === configStamp(pending)) commitPending(ctx.sys, ctx.paths.config);
+  else dropPending(ctx.sys, ctx.paths.config);
 }
 
 // Inside the firewall include too: fw4 has just flushed every table, and an
 // apply holding the lock may have loaded ours before that, so the include
 // waits its turn and loads the table again.
 export function underLock<T>(ctx: Context, body: () => T): T {
-  return withLock(ctx.sys, ctx.paths.lock, LOCK_TIMEOUT_MS, body);
+  return withLock(ctx.sys, ctx.paths.lock, LOCK_TIMEOUT_MS, () => {
+    recoverPending(ctx);
+    return body();
+  });
 }
 
 export function apply(ctx: Context): Rendered {

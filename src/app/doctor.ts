@@ -57,7 +57,7 @@ function readOrDefaults(ctx: Context): { read: SystemFacts; config: Check | null
     const issues = e.issues.map(formatIssue);
     const defaults = loadConfigText('', 'defaults').config;
     return {
-      read: factsFor(ctx, defaults, [], false),
+      read: factsFor(ctx, defaults, '', [], false),
       config: {
         id: 'config',
         verdict: 'fail',

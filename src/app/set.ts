@@ -1,11 +1,11 @@
 // `set`: options changed in the config file, checked against the schema as
-// a whole file before it is written, then applied. If the apply fails the
-// previous file is put back, so file and table never disagree.
+// a whole file, written beside the old one, applied, and only then put in
+// its place: if the apply fails the old file was never touched.
 
 import { loadConfigText, parseConfigText } from '../core/load.ts';
 import { utf8Bytes } from '../core/bytes.ts';
 import { own } from '../core/own.ts';
-import { readConfigBytes, writeConfigBytes } from '../host/configfile.ts';
+import { commitPending, dropPending, readConfigBytes, writePending } from '../host/configfile.ts';
 import { isProtocolName } from '../core/protocols.ts';
 import { GLOBAL_OPTIONS, PROTOCOL_OPTIONS, listValue } from '../core/schema.ts';
 import { withEspFollowing } from '../core/settings.ts';
@@ -46,16 +46,6 @@ export function toChange(key: string, values: string[] | null): UciChange {
   return { section, type, single: !isProtocol, option: name, value };
 }
 
-/** Puts the previous file back; a failure to do so is added to the apply's error, not put in its place. */
-function restore(ctx: Context, before: string | null, error: Error): void {
-  try {
-    if (before === null) ctx.sys.remove(ctx.paths.config);
-    else writeConfigBytes(ctx.sys, ctx.paths.config, before);
-  } catch (e) {
-    error.message += `\nalso, ${ctx.paths.config} could not be put back: ${(e as Error).message}`;
-  }
-}
-
 /** `set KEY VALUE...`, or with values null `unset KEY`. */
 export function setOption(ctx: Context, key: string, values: string[] | null): Rendered {
   return setOptions(ctx, [toChange(key, values)]);
@@ -71,13 +61,17 @@ export function setOptions(ctx: Context, changes: UciChange[]): Rendered {
     const encoded = changes.map((c) => ({ ...c, value: c.value === null ? null : Array.isArray(c.value) ? c.value.map(utf8Bytes) : utf8Bytes(c.value) }));
     const text = editUci(doc, withEspFollowing(doc, encoded));
     loadConfigText(text, ctx.paths.config);
-    writeConfigBytes(ctx.sys, ctx.paths.config, text);
+    // The new file goes beside the old one and takes its place only once its table has loaded.
+    writePending(ctx.sys, ctx.paths.config, text);
+    let applied: Rendered;
     try {
-      return applyUnlocked(ctx);
+      applied = applyUnlocked(ctx, text);
     } catch (e) {
-      restore(ctx, before, e as Error);
+      dropPending(ctx.sys, ctx.paths.config);
       throw e;
     }
+    commitPending(ctx.sys, ctx.paths.config);
+    return applied;
   });
 }
 

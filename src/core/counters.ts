@@ -10,11 +10,24 @@ export interface Count {
 export type PartCounters = Record<PartName, { passed: Count; blocked: Count }>;
 
 interface NftCounter {
-  counter?: { name?: string; packets?: number; bytes?: number };
+  counter?: { name?: string; comment?: string; packets?: number; bytes?: number };
 }
 
 /** Counts the new PPTP control connections our prerouting/output rules hand to the helper. */
 export const HELPER_COUNTER = 'pptp_helper';
+
+/** The named counter whose comment says which config the table holds. */
+export const LOADED_FROM = 'loaded_from';
+
+/** What the loaded table says it came from (Facts.stamp: the config's stamp, and which load); null when it has none. */
+export function readStamp(objects: unknown[]): { stamp: string; config: string } | null {
+  for (const item of objects as NftCounter[]) {
+    const c = item && item.counter;
+    const m = c && c.name === LOADED_FROM && typeof c.comment === 'string' ? /^config (([0-9a-f]+)(?: load [0-9a-z]+)?)$/.exec(c.comment) : null;
+    if (m) return { stamp: m[1], config: m[2] };
+  }
+  return null;
+}
 
 /** Whether the loaded table holds the PPTP helper object: then the kernel has the helper. */
 export function hasHelper(objects: unknown[]): boolean {

@@ -3,7 +3,7 @@
 
 import type { Address } from './address.ts';
 import type { Config, Mode, ProtocolConfig } from './config.ts';
-import { ESP_SENDERS, HELPER_COUNTER } from './counters.ts';
+import { ESP_SENDERS, HELPER_COUNTER, LOADED_FROM } from './counters.ts';
 import { PARTS, PPTP_HELPER, PROTOCOLS, partsOf, type Part } from './protocols.ts';
 
 export const TABLE = 'vpn_passthrough';
@@ -17,6 +17,8 @@ export interface Facts {
   pptpHelper: boolean;
   /** Where the config came from, for the header. */
   source: string;
+  /** configStamp of the config's bytes, and at apply which load: the table says which config it holds. */
+  stamp: string;
 }
 
 const T = '\t';
@@ -312,6 +314,11 @@ export function renderRuleset(config: Config, facts: Facts): string {
     return [`# vpn-passthrough is disabled (option enabled '0'): the table is removed.`, ...REPLACE, ''].join('\n');
   }
   const body = [
+    `${T}# The config this table was loaded from (apply reads it back after a failed load).`,
+    `${T}counter ${LOADED_FROM} {`,
+    `${T}${T}comment "config ${facts.stamp}"`,
+    `${T}}`,
+    '',
     ...renderHelper(config, facts),
     ...renderCounters(),
     ...renderSets(config, facts),

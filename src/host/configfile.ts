@@ -1,12 +1,12 @@
 // The config file as bytes. Read only when it is a regular file (a symlink
 // to one is fine: a FIFO would block, /dev/zero never ends) and not larger
-// than a config can sensibly be. Replaced by writing a new file beside its
-// real path (a symlink stays a symlink, the mode stays), flushing it to
-// storage, then renaming it over the old one: a full disk or a crash leaves
-// the old file whole.
+// than a config can sensibly be. A `set` writes the new file beside the real
+// path (a symlink stays a symlink, the mode stays) and flushes it; only once
+// its table has loaded is it renamed over the old one (src/app/apply.ts): a
+// full disk, a crash or a kill leaves the old file whole.
 
 import { ConfigInvalid } from '../core/config.ts';
-import type { System } from './system.ts';
+import { HostError, type System } from './system.ts';
 
 /** Far above any real config (a thousand scoped clients is about 30 KB). */
 export const MAX_CONFIG_BYTES = 1024 * 1024;
@@ -28,20 +28,42 @@ export function readConfigBytes(sys: System, path: string): string | null {
   return bytes;
 }
 
-export function writeConfigBytes(sys: System, path: string, bytes: string): void {
+/** Where a `set` puts the new config until its table has loaded: beside the real file, so a rename replaces it. */
+function pendingPath(sys: System, path: string): { target: string; pending: string } {
   const target = sys.realPath(path) ?? path;
-  const mode = sys.stat(target)?.mode ?? 0o644;
-  const random = Math.floor(Math.random() * 0x100000000).toString(36);
-  const tmp = `${target}.vpn-passthrough-${random}`;
-  sys.createFile(tmp, bytes, mode);
+  return { target, pending: `${target}.vpn-passthrough-pending` };
+}
+
+/**
+ * Writes the new config beside the real file (a symlink stays a symlink,
+ * the mode stays), every write checked, and flushes it to storage.
+ */
+export function writePending(sys: System, path: string, bytes: string): void {
+  const { target, pending } = pendingPath(sys, path);
+  sys.remove(pending);
   try {
-    // quickjs-libc has no fsync; sync(1) flushes the file (busybox without
-    // its fancy options flushes everything), so the rename never exposes an
-    // empty file after a power cut. Best effort: its failure is not ours.
-    sys.exec(['sync', tmp]);
-    sys.rename(tmp, target);
+    sys.createFile(pending, bytes, sys.stat(target)?.mode ?? 0o644);
   } catch (e) {
-    sys.remove(tmp);
-    throw e;
+    throw new HostError(`cannot write the new ${path}: ${(e as Error).message}`);
   }
+  // quickjs-libc has no fsync; sync(1) flushes the file (busybox without
+  // its fancy options flushes everything), so the rename never exposes an
+  // empty file after a power cut. Best effort: its failure is not ours.
+  sys.exec(['sync', pending]);
+}
+
+/** The new config of a `set` that was cut short, or null. */
+export function readPending(sys: System, path: string): string | null {
+  const { pending } = pendingPath(sys, path);
+  return sys.stat(pending)?.type === 'file' ? sys.readBytes(pending) : null;
+}
+
+/** The new config takes the old one's place (one rename). */
+export function commitPending(sys: System, path: string): void {
+  const { target, pending } = pendingPath(sys, path);
+  sys.rename(pending, target);
+}
+
+export function dropPending(sys: System, path: string): void {
+  sys.remove(pendingPath(sys, path).pending);
 }

@@ -89,6 +89,15 @@ lab: all
 	npx esbuild lab/demo.ts --bundle --platform=node --format=esm --log-level=warning --outfile=build/lab.mjs
 	node build/lab.mjs
 
+# Fuzzing (root): 10,000 inputs per interface (config file, CLI set, rpcd
+# call) judged by the reference in fuzz/, odd config paths, linear time;
+# prints the figures, writes failing inputs to build/fuzz/<seed>/. FUZZ_SEED,
+# FUZZ_COUNT, FUZZ_JOBS, FUZZ_ONLY, FUZZ_REPLAY=cli:123 (fuzz/README.md).
+.PHONY: fuzz
+fuzz: all
+	npx esbuild fuzz/main.ts --bundle --platform=node --format=esm --log-level=warning --outfile=build/fuzz.mjs
+	node build/fuzz.mjs
+
 # Static qjs per OpenWrt architecture for releases without a quickjs
 # package (tools/cross/build.sh, Debian cross compilers, tested under
 # qemu-user), packaged as dist/quickjs_<version>_<arch>.ipk. Not part of

@@ -57,7 +57,7 @@ export interface Result {
 export interface Netns {
   name: string;
   /** Runs argv inside the namespace and waits for it. */
-  run(argv: string[], options?: { input?: string; env?: NodeJS.ProcessEnv; timeout?: number }): Result;
+  run(argv: string[], options?: { input?: string | Buffer; env?: NodeJS.ProcessEnv; timeout?: number }): Result;
   /** Like run, but a failure throws with the command and its stderr. */
   sh(...argv: string[]): string;
   /** Starts argv inside the namespace without waiting; killed by remove(). */

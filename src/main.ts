@@ -5,7 +5,7 @@ import * as std from 'std';
 import type { Context } from './app/context.ts';
 import { runCli } from './cli/main.ts';
 import { pathsFrom } from './host/paths.ts';
-import { qjsSystem } from './host/qjs/system.ts';
+import { qjsSystem, readStdin } from './host/qjs/system.ts';
 import { MAX_INPUT, runPlugin } from './rpcd/plugin.ts';
 
 declare const scriptArgs: string[];
@@ -19,7 +19,7 @@ const args = scriptArgs.slice(1);
 let code = 0;
 if (args[0] === 'rpcd') {
   // One byte over the limit is enough to refuse it.
-  std.out.puts(runPlugin(args.slice(1), () => std.in.readAsString(MAX_INPUT + 1), context) + '\n');
+  std.out.puts(runPlugin(args.slice(1), () => readStdin(MAX_INPUT + 1), context) + '\n');
 } else {
   code = runCli(args, context, {
     stdout: (text) => std.out.puts(text),

@@ -49,3 +49,9 @@ t.test('subnets answer membership', async (t) => {
   t.notOk(lan.contains('10.0.0.2'));
   t.notOk(lan.contains('not an address'));
 });
+
+t.test('IPv6 is kept in its canonical form, which nft reads (an IPv4 tail too)', async (t) => {
+  t.match(parseIpOrSubnet('2001:DB8:0:0::1.2.3.4'), { family: 'ipv6', text: '2001:db8::102:304' });
+  t.match(parseIpOrSubnet('2001:db8:0::/48'), { family: 'ipv6', text: '2001:db8::/48' });
+  t.match(parseIpOrSubnet('192.168.1.0/24'), { family: 'ipv4', text: '192.168.1.0/24' });
+});

@@ -22,17 +22,7 @@ const SEED = Number(process.env.FUZZ_SEED ?? 20251010);
 const COUNT = 1000;
 
 /** Categories failing on today's main, each with the defect it shows. */
-const TODO: Record<string, string> = {
-  'config:non-utf8': "issue 10 item 2: a byte 0xA0 in a value is taken as a blank (JavaScript's \\s), so 'lan\\xa0wan' reads as two zones",
-  'cli:non-utf8': "issue 10 item 2: a value with the bytes of a lone surrogate (\\xed\\xa0\\x80) fails with the engine's 'expecting surrogate pair', exit 1",
-  'rpcd:non-utf8': "issue 10 item 4: a payload that is not UTF-8 is decoded with U+FFFD and answered 'invalid' (e.g. field 'protocols\\ufffd'), not 'bad_input'",
-  'config:mixed-ipv6': 'not in issue 10: IPv6 with an IPv4 part (2001:db8::1.2.3.4) passes check; nft 1.0.6 refuses it, apply fails',
-  'cli:mixed-ipv6': 'not in issue 10: set of an IPv6 client or server with an IPv4 part exits 1 (nft refuses it), documented 0',
-  'rpcd:mixed-ipv6': "not in issue 10: set of an IPv6 client or server with an IPv4 part answers 'failed' (nft refuses it)",
-  'config:continuation': 'not in issue 10: a line ending in a backslash is not joined with the next (libuci joins it and refuses the file); when the option is set again below, the file is taken',
-  'config:semicolon': "not in issue 10: an unquoted ';' ends a statement in libuci (the rest of the line is the next one); the parser keeps it in the value, and when the option is set again below, takes a file libuci refuses",
-  'config:keyword-quoting': "not in issue 10: a quoted or escaped keyword ('config', \\option) is read as the keyword; libuci refuses the file",
-};
+const TODO: Record<string, string> = {};
 
 t.test('fuzz: config, CLI set and rpcd call against the reference', { skip }, async (t) => {
   const count: Record<Iface, number> = { config: COUNT, cli: COUNT, rpcd: COUNT };

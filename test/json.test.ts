@@ -22,3 +22,13 @@ t.test('nesting is bounded, and checking is linear', async (t) => {
   const big = `[${Array.from({ length: 100000 }, (_, i) => `"10.0.${i >> 8 & 255}.${i & 255}"`).join(',')}]`;
   t.equal((parseJson(big) as string[]).length, 100000);
 });
+
+t.test('bytes: UTF-8 both ways, lone surrogates and invalid bytes named, not thrown', async (t) => {
+  const { fromUtf8, readable, utf8Bytes } = await import('../src/core/bytes.ts');
+  t.equal(utf8Bytes('é'), '\xc3\xa9');
+  t.equal(utf8Bytes('a\ud800b'), 'a\xef\xbf\xbdb', 'a lone surrogate becomes U+FFFD');
+  t.equal(utf8Bytes('\ud83d\ude00'), '\xf0\x9f\x98\x80', 'a pair is one character');
+  t.equal(fromUtf8('\xc3\xa9'), 'é');
+  t.equal(fromUtf8('\xb0'), null);
+  t.equal(readable('20\xb0C\t'), '20\\xb0C\\x09');
+});

@@ -167,6 +167,9 @@ t.test('the rpcd plugin under qjs', { skip }, async (t) => {
       t.ok(error?.message.length > 10, 'with a readable message');
     }
     t.match(call('set', '{"protocols":{"pptp":{"mode":"blok"}}}').error.message, /use one of 'allow', 'block'/, 'and the fix');
+    // Not UTF-8 (a Latin-1 byte): refused as such, not decoded into U+FFFD and judged.
+    const latin1 = ns.run([plugin, 'call', 'set'], { input: Buffer.from('{"protocols":{"pptp\xb0":{"mode":"block"}}}', 'latin1'), env: box.env });
+    t.match(JSON.parse(latin1.stdout), { error: { code: 'bad_input', message: /not UTF-8/ } }, 'bytes that are not UTF-8: bad_input');
     t.equal(config(), before.config, 'the config file is byte-identical');
     t.equal(table(), before.table, 'the table is as it was');
   });

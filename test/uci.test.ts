@@ -147,3 +147,13 @@ t.test('long values and many sections parse in one pass', async (t) => {
   const many = parseUci(Array.from({ length: 10000 }, (_, i) => `config protocol 'p${i}'`).join('\n'), 'f');
   t.equal(many.sections[9999].index, 9999, 'sections counted per type as they come');
 });
+
+t.test("what libuci reads otherwise is refused, never misread", async (t) => {
+  const fails = (text: string, reason: RegExp) => t.throws(() => parseUci(text, 'f'), reason, JSON.stringify(text));
+  fails("config global\n\toption log '1' \\\r\n\toption log '0'\n", /:2: a line ending in '\\' continues on the next one in libuci/);
+  fails("config global\n\toption log 1; option log 0\n", /:2: an unquoted ';' separates statements in libuci/);
+  fails("'config' global\n", /:1: the keyword "config" is written bare/);
+  fails("config global\n\t\\option log 1\n", /:2: the keyword "option" is written bare/);
+  fails("co'nfig' global\n", /:1: the keyword "config" is written bare/);
+  t.equal(parseUci("config global\n\toption x 'a;b' # c; d\n", 'f').sections[0].options[0].values[0], 'a;b', "quoted, or in a comment, ';' is text");
+});

@@ -76,7 +76,9 @@ export function parseIpOrSubnet(text: string): ParsedAddress {
   const v6 = v4 === null ? parseIPv6(addr) : null;
   if (v4 === null && v6 === null) return { error: 'is not an IPv4 or IPv6 address' };
   const family = v4 !== null ? 'ipv4' : 'ipv6';
-  if (prefixText === undefined) return { family, text };
+  // IPv6 in its canonical form: nft takes an embedded IPv4 part only as ::a.b.c.d or ::ffff:a.b.c.d.
+  const canonical = family === 'ipv6' ? compressIPv6(addr) : addr;
+  if (prefixText === undefined) return { family, text: canonical };
   const max = family === 'ipv4' ? 32 : 128;
   if (!/^(0|[1-9][0-9]{0,2})$/.test(prefixText) || Number(prefixText) > max) {
     return { error: `has an invalid prefix length (0 to ${max})` };
@@ -86,7 +88,7 @@ export function parseIpOrSubnet(text: string): ParsedAddress {
   if (!hostBitsClear(groups, 16, prefix)) {
     return { error: `has host bits set after /${prefix}: give the network address of the subnet` };
   }
-  return { family, text };
+  return { family, text: `${canonical}/${prefix}` };
 }
 
 /** A MAC address written as six colon-separated hex pairs. */

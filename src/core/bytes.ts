@@ -3,19 +3,30 @@
 // through unchanged instead of being decoded away. libuci treats the file
 // as bytes too.
 
-/** A string's UTF-8 encoding as a byte string. */
+/** A string's UTF-8 encoding as a byte string; a lone surrogate (no character at all) becomes U+FFFD. */
 export function utf8Bytes(text: string): string {
   // encodeURIComponent yields %XX per UTF-8 byte; unescape maps each to one character.
-  return unescape(encodeURIComponent(text));
+  return unescape(encodeURIComponent(text.replace(/[\ud800-\udfff]/g, (c, i: number) => (pairedSurrogate(text, i) ? c : '\ufffd'))));
+}
+
+function pairedSurrogate(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  const high = (n: number) => n >= 0xd800 && n <= 0xdbff;
+  const low = (n: number) => n >= 0xdc00 && n <= 0xdfff;
+  return high(c) ? low(text.charCodeAt(i + 1)) : high(text.charCodeAt(i - 1));
+}
+
+/** A byte string decoded as UTF-8, or null when it is not valid UTF-8. */
+export function fromUtf8(bytes: string): string | null {
+  try {
+    return decodeURIComponent(escape(bytes));
+  } catch {
+    return null;
+  }
 }
 
 /** A byte string for a message: UTF-8 decoded where it is valid, other bytes and controls as \xNN. */
 export function readable(bytes: string): string {
-  let text: string;
-  try {
-    text = decodeURIComponent(escape(bytes));
-  } catch {
-    text = bytes.replace(/[\x80-\xff]/g, (c) => `\\x${c.charCodeAt(0).toString(16)}`);
-  }
+  const text = fromUtf8(bytes) ?? bytes.replace(/[\x80-\xff]/g, (c) => `\\x${c.charCodeAt(0).toString(16)}`);
   return text.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }

@@ -38,7 +38,8 @@ function readSection(
       raws = Array.isArray(spec.default) ? spec.default : [spec.default];
     } else if (spec.list) {
       // fw4 accepts a whitespace-separated "option" where a list is expected; so do we.
-      raws = given.isList ? given.values : given.values[0].split(/\s+/).filter((v) => v !== '');
+      // ASCII blanks only: JavaScript's \s would also split at a byte 0xA0 (the file is read as bytes).
+      raws = given.isList ? given.values : given.values[0].split(/[ \t\r\n\f\v]+/).filter((v) => v !== '');
     } else if (given.isList) {
       issues.push({ ...at!, message: 'takes one value, not a list', fix: `write "option ${key} '...'"` });
       continue;

@@ -52,7 +52,7 @@ const TYPE = /^[A-Za-z0-9_-]+$/;
 
 // A run of characters that are neither blanks, quotes nor backslashes ('#'
 // only starts a comment where a word would start).
-const PLAIN = /[^ \t\r'"\\]+/y;
+const PLAIN = /[^ \t\r'";\\]+/y;
 const QUOTED_END = /["\\]/g;
 
 /**
@@ -96,9 +96,12 @@ function tokenize(text: string, file: string, line: number): string[] {
         i = m.index + 2;
       }
     } else if (c === '\\') {
-      // Outside quotes too; a backslash that ends the line stays itself.
-      word.push(i + 1 < text.length ? text[i + 1] : c);
+      // Outside quotes too. At the end of a line libuci joins the next one to it.
+      if (i + 1 === text.length || (i + 2 === text.length && text[i + 1] === '\r')) throw new UciSyntaxError(file, line, "a line ending in '\\' continues on the next one in libuci: write the statement on one line");
+      word.push(text[i + 1]);
       i += 2;
+    } else if (c === ';') {
+      throw new UciSyntaxError(file, line, "an unquoted ';' separates statements in libuci: put each on a line of its own, or quote the value");
     } else {
       PLAIN.lastIndex = i;
       PLAIN.test(text);
@@ -130,6 +133,10 @@ export function parseUci(text: string, file: string): UciDocument {
     const fail = (reason: string): never => {
       throw new UciSyntaxError(file, line, reason);
     };
+    // libuci reads a keyword only as a bare word, never quoted or escaped.
+    if (/^(package|config|option|list)$/.test(keyword) && !new RegExp(`^[ \\t]*${keyword}([ \\t\\r]|$)`).test(raw)) {
+      fail(`the keyword "${keyword}" is written bare, not quoted or escaped`);
+    }
     switch (keyword) {
       case 'package':
         if (args.length !== 1) fail('"package" takes one name');

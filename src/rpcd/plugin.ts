@@ -12,6 +12,7 @@ import { readSessions, type Sessions } from '../app/sessions.ts';
 import { setOptions } from '../app/set.ts';
 import { readStatus } from '../app/status.ts';
 import { ConfigInvalid, formatIssue } from '../core/config.ts';
+import { fromUtf8 } from '../core/bytes.ts';
 import { parseJson } from '../core/json.ts';
 import { own } from '../core/own.ts';
 import { InvalidArgument, settingsToChanges, toSettings } from '../core/settings.ts';
@@ -81,13 +82,18 @@ function error(code: string, message: string, extra: object = {}): object {
   return { error: { code, message, ...extra } };
 }
 
-function parseArgs(input: string): Args {
-  if (input.length > MAX_INPUT) throw new BadInput(`arguments larger than ${MAX_INPUT} bytes`);
+/** bytes: stdin as a byte string (src/core/bytes.ts). */
+function parseArgs(bytes: string): Args {
+  if (bytes.length > MAX_INPUT) throw new BadInput(`arguments larger than ${MAX_INPUT} bytes`);
+  const input = fromUtf8(bytes);
+  // JSON is UTF-8 (RFC 8259 section 8.1); a cut at rpcd's pipe may split a character too.
+  if (input === null && bytes.length < RPCD_PIPE) throw new BadInput('arguments are not UTF-8, so not JSON');
   let args: unknown;
   try {
+    if (input === null) throw new Error('not UTF-8');
     args = input.trim() === '' ? {} : parseJson(input);
   } catch (e) {
-    if (input.length >= RPCD_PIPE) {
+    if (bytes.length >= RPCD_PIPE) {
       throw new BadInput(`arguments too large: rpcd passes a plugin at most ${RPCD_PIPE} bytes of JSON; use subnets instead of long lists`);
     }
     throw new BadInput(`arguments are not JSON (RFC 8259): ${(e as Error).message}`);
@@ -108,7 +114,7 @@ function call(method: string, input: string, makeContext: () => Context): object
   return m.run(makeContext(), args);
 }
 
-/** One plugin run: argv after the program name, stdin read on demand; returns the JSON to print. */
+/** One plugin run: argv after the program name, stdin read on demand (as bytes); returns the JSON to print. */
 export function runPlugin(argv: string[], readInput: () => string, makeContext: () => Context): string {
   const answer = (() => {
     if (argv[0] === 'list' && argv.length === 1) {

@@ -37,6 +37,16 @@ function byteString(bytes: Uint8Array): string {
   return parts.join('');
 }
 
+/** Standard input as a byte string, at most max bytes. */
+export function readStdin(max: number): string {
+  const parts: string[] = [];
+  const buffer = new ArrayBuffer(CHUNK);
+  for (let total = 0, n = 0; total < max && (n = std.in.read(buffer, 0, Math.min(CHUNK, max - total))) > 0; total += n) {
+    parts.push(byteString(new Uint8Array(buffer, 0, n)));
+  }
+  return parts.join('');
+}
+
 function readBytes(path: string): string | null {
   const parts: string[] = [];
   return readChunks(path, (bytes) => parts.push(byteString(bytes))) ? parts.join('') : null;

@@ -157,3 +157,8 @@ t.test("what libuci reads otherwise is refused, never misread", async (t) => {
   fails("co'nfig' global\n", /:1: the keyword "config" is written bare/);
   t.equal(parseUci("config global\n\toption x 'a;b' # c; d\n", 'f').sections[0].options[0].values[0], 'a;b', "quoted, or in a comment, ';' is text");
 });
+
+t.test("a trailing '' is no argument, as in libuci", async (t) => {
+  const doc = parseUci("config global 'global' ''\n\tlist lan_zone 'lan' ''\n", 'f');
+  t.same(doc.sections[0].options[0].values, ['lan']);
+});

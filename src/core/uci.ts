@@ -130,6 +130,8 @@ export function parseUci(text: string, file: string): UciDocument {
     const words = tokenize(raw, file, line);
     if (words.length === 0) return;
     const [keyword, ...args] = words;
+    // libuci checks only that what follows a statement is empty: a trailing '' is no argument.
+    while (args.length > (keyword === 'package' ? 1 : 2) && args[args.length - 1] === '') args.pop();
     const fail = (reason: string): never => {
       throw new UciSyntaxError(file, line, reason);
     };

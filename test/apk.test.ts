@@ -21,7 +21,8 @@ import { BLOCK, SCHEMA, block, decompress, keyId, parseBlocks, resign, versionCo
 import { ROOT } from './lib/paths.ts';
 import { untar } from './lib/tar.ts';
 
-const REF = `${ROOT}../shared/reference/apk/`;
+// A copy of ../shared/reference/apk/ (outputs of the real apk-tools), kept in the repository so a clone alone can run it.
+const REF = `${ROOT}test/fixtures/apk-reference/`;
 const makefile = readFileSync(`${ROOT}openwrt/vpn-passthrough/Makefile`, 'utf8');
 const field = (name: string) => new RegExp(`^${name}:=(.*)$`, 'm').exec(makefile)![1];
 const APK_VERSION = `${field('PKG_VERSION')}-r${field('PKG_RELEASE')}`;

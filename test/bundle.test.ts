@@ -6,7 +6,7 @@ import t from 'tap';
 import { statSync } from 'node:fs';
 import { BUNDLE } from './lib/paths.ts';
 
-const BUDGET = 76 * 1024;
+const BUDGET = 78 * 1024;
 
 t.test('the bundle stays within its budget', async (t) => {
   const size = statSync(BUNDLE).size;

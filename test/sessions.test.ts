@@ -1,11 +1,15 @@
 // `sessions` from conntrack text: real tables taken from the lab (two LAN
 // clients, each with PPTP and IPsec NAT-T to one server, in both the /proc
-// and the `conntrack -L` format), pieces cut anywhere, and a large table.
+// and the `conntrack -L` format), pieces cut anywhere, and a large table;
+// the list read by index as the CLI streams it (table and JSON), and doctor
+// visiting it. test/sessions-scale.test.ts runs the CLI on large tables.
 
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { Subnets } from '../src/core/address.ts';
 import { SessionCollector, type ClientSessions } from '../src/core/sessions.ts';
+import { writeSessions, writeSessionsJson } from '../src/cli/format.ts';
+import { diagnose, type DoctorFacts } from '../src/core/doctor.ts';
 import { ROOT } from './lib/paths.ts';
 
 const fixture = (name: string) => readFileSync(`${ROOT}test/fixtures/${name}`);
@@ -151,4 +155,120 @@ t.test("with the LAN's subnets known, only LAN clients count", async (t) => {
     { client: '192.168.1.10', sessions: ['ipsec 198.51.100.9: udp/4500'] },
     { client: '2001:db8:1::10', sessions: ['ipsec 2001:db8:ff::7: esp'] },
   ]);
+});
+
+/** What `sessions` prints (text and --json) for a table, as the CLI streams it. */
+function printed(bytes: Uint8Array, lan: Subnets | null = null) {
+  const c = new SessionCollector(lan);
+  c.push(bytes);
+  const table = { source: 'test', entries: c.rows, list: c.sessions() };
+  let text = '';
+  let json = '';
+  writeSessions(table, (s) => (text += s));
+  writeSessionsJson(table, (s) => (json += s));
+  return { text, json, clients: c.result(), rows: c.rows };
+}
+
+t.test('the CLI table, written a row at a time', async (t) => {
+  const { text } = printed(fixture('conntrack-lab.list'));
+  t.equal(
+    text,
+    [
+      'CLIENT        PROTOCOL  SERVER       FLOW                             STATE      SENT           RECEIVED       EXPIRES',
+      '192.168.1.10  PPTP      203.0.113.7  tcp 59526 -> 1723 helper pptp    TIME_WAIT  8 pkts, 748 B  5 pkts, 456 B  119 s',
+      '                                     gre call-id 1 -> 256 (as 59526)  replied    5 pkts, 200 B  5 pkts, 200 B  179 s',
+      '              IPsec     203.0.113.7  udp 500 -> 500                   replied    1 pkts, 920 B  1 pkts, 276 B  29 s',
+      '                                     udp 4500 -> 4500                 replied    1 pkts, 432 B  1 pkts, 256 B  29 s',
+      '192.168.1.11  PPTP      203.0.113.7  tcp 51206 -> 1723 helper pptp    TIME_WAIT  8 pkts, 748 B  5 pkts, 456 B  119 s',
+      '                                     gre call-id 1 -> 257 (as 51206)  replied    5 pkts, 200 B  5 pkts, 200 B  179 s',
+      '              IPsec     203.0.113.7  udp 500 -> 500                   replied    1 pkts, 920 B  1 pkts, 276 B  29 s',
+      '                                     udp 4500 -> 4500                 replied    1 pkts, 432 B  1 pkts, 256 B  29 s',
+      '',
+      '4 sessions from 2 clients (9 conntrack entries read from test)',
+      '',
+    ].join('\n'),
+  );
+  t.equal(printed(Buffer.from('')).text, 'no VPN sessions (0 conntrack entries read from test)\n');
+});
+
+/** A table of every kind of VPN entry, from both sides, translated or not, in both formats: n lines from a seed. */
+function mixedTable(n: number, seed: number): string {
+  let x = seed;
+  const pick = <T>(items: T[]) => items[((x = (x * 1103515245 + 12345) & 0x7fffffff) >>> 16) % items.length];
+  const lines: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const client = pick(['192.168.1.10', '192.168.1.9', '192.168.1.100', '192.168.2.1', '2001:db8:1::10', '2001:db8:1::1']);
+    const server = pick(['203.0.113.7', '198.51.100.20', '198.51.100.3', '2001:db8:ff::7']);
+    const out = pick(['203.0.113.1', client]);
+    const counted = pick([true, false]);
+    const c = (p: number, b: number) => (counted ? `packets=${p} bytes=${b} ` : '');
+    const head = pick(['ipv4     2 ', '']);
+    const tail = pick(['[ASSURED] mark=0 zone=0 use=2', '[OFFLOAD] [ASSURED] mark=0 use=3', 'mark=0 helper=pptp use=1', 'mark=0 delta-time=42 use=1']);
+    const sport = 1024 + (i % 60000);
+    const kind = pick(['pptp', 'gre1', 'gre0', 'ike', 'natt', 'l2tp', 'esp', 'ah', 'dns']);
+    const [proto, orig, reply] =
+      kind === 'pptp' ? [`tcp      6 431999 ${pick(['ESTABLISHED', 'SYN_SENT2'])} `, `sport=${sport} dport=1723 `, `sport=1723 dport=${sport} `]
+      : kind === 'gre1' ? ['gre      47 179 timeout=30, stream_timeout=180 ', `srckey=0x${pick(['1', '2'])} dstkey=0x100 `, `srckey=0x100 dstkey=0x${pick(['1', 'e886'])} `]
+      : kind === 'gre0' ? ['gre      47 29 ', 'srckey=0x0 dstkey=0x0 ', 'srckey=0x0 dstkey=0x0 ']
+      : kind === 'esp' ? ['unknown  50 599 ', '', '']
+      : kind === 'ah' ? ['unknown  51 599 ', '', '']
+      : [`udp      17 ${pick(['29 ', ''])}`, `sport=${pick([500, 4500, 1701, 53])} dport=${{ ike: 500, natt: 4500, l2tp: 1701, dns: 53 }[kind]} `, `sport=4500 dport=${sport} `];
+    const unreplied = pick(['', '[UNREPLIED] ']);
+    const forward = `src=${client} dst=${server} ${orig}${c(i % 90, i * 37)}${unreplied}src=${server} dst=${out} ${reply}${c(i % 7, i * 11)}`;
+    const inward = `src=${server} dst=${out} ${reply}${c(i % 7, i * 11)}${unreplied}src=${client} dst=${server} ${orig}${c(i % 90, i * 37)}`;
+    lines.push(`${head}${proto}${pick([forward, inward])}${tail}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+t.test('--json, written a session at a time, is the JSON of the sessions as objects', async (t) => {
+  for (const bytes of [fixture('conntrack-lab.proc'), fixture('conntrack-lab.list'), Buffer.from(''), Buffer.from(mixedTable(400, 7))]) {
+    for (const lan of [null, new Subnets(['192.168.1.0/24', '2001:db8:1::/64'])]) {
+      const { json, clients, rows } = printed(bytes, lan);
+      t.equal(json, JSON.stringify({ source: 'test', entries: rows, clients }) + '\n');
+    }
+  }
+});
+
+t.test('order: clients by address (IPv4 by number, then IPv6), sessions by protocol then server, control before data', async (t) => {
+  const { clients } = printed(Buffer.from(mixedTable(400, 11)), new Subnets(['192.168.0.0/16', '2001:db8:1::/64']));
+  t.same(clients.map((c) => c.client), ['192.168.1.9', '192.168.1.10', '192.168.1.100', '192.168.2.1', '2001:db8:1::1', '2001:db8:1::10']);
+  const ranks = ['pptp', 'l2tp', 'ipsec', 'gre'];
+  for (const c of clients) {
+    const keys = c.sessions.map((s) => [ranks.indexOf(s.protocol), s.server.includes(':') ? 1 : 0, s.server.split('.').map((n) => n.padStart(3, '0')).join('.')].join(' '));
+    t.same(keys, [...keys].sort(), `${c.client}: sessions in order`);
+    for (const s of c.sessions) {
+      const flows = s.flows.map((f) => ['tcp', 'udp', 'gre', 'esp', 'ah'].indexOf(f.transport) * 65536 + (f.serverPort ?? 0));
+      t.same(flows, [...flows].sort((a, b) => a - b), `${c.client} ${s.protocol} ${s.server}: flows in order`);
+    }
+  }
+});
+
+t.test('plain-looking GRE joins a PPTP session to the same server, whichever comes first in the table', async (t) => {
+  const control = 'tcp      6 431999 ESTABLISHED src=192.168.1.10 dst=203.0.113.7 sport=40000 dport=1723 src=203.0.113.7 dst=203.0.113.1 sport=1723 dport=40000 [ASSURED] mark=0 use=1';
+  const gre = 'gre      47 29 src=192.168.1.10 dst=203.0.113.7 srckey=0x0 dstkey=0x0 src=203.0.113.7 dst=203.0.113.1 srckey=0x0 dstkey=0x0 mark=0 use=1';
+  const other = gre.replace(/203\.0\.113\.7/g, '198.51.100.9');
+  for (const text of [`${gre}\n${control}\n${other}\n`, `${control}\n${other}\n${gre}\n`]) {
+    t.same(shape(printed(Buffer.from(text)).clients), [{ client: '192.168.1.10', sessions: ['pptp 203.0.113.7: tcp/1723 gre', 'gre 198.51.100.9: gre'] }]);
+  }
+});
+
+t.test('doctor visiting the list a session at a time judges as it does the objects', async (t) => {
+  const facts: DoctorFacts = {
+    enabled: true, nftFailure: null, tableLoaded: true, pptpMode: 'allow', lanDevices: ['br-lan'], missingDevices: [],
+    helper: { available: true, modules: [] }, helperCount: { packets: 3, bytes: 0 }, controlsWithHelper: null, masqueradeZones: ['wan'],
+    flowOffloading: false, accounting: true, sessions: null, zoneHelpers: [], espSenders: [],
+  };
+  // The last: raw ESP from several clients to one server.
+  const tables = [fixture('conntrack-lab.list'), Buffer.from(mixedTable(300, 5)), Buffer.from(mixedTable(300, 9).replace(/unknown {2}5[01] 599 src=(\S+) dst=(\S+) /g, 'unknown  50 599 src=$1 dst=198.51.100.20 '))];
+  const ids: string[][] = [];
+  for (const bytes of tables) {
+    const c = new SessionCollector();
+    c.push(bytes);
+    const checks = diagnose({ ...facts, sessions: c.sessions() });
+    t.same(checks, diagnose({ ...facts, sessions: c.result() }));
+    ids.push(checks.map((x) => `${x.id} ${x.verdict}`));
+  }
+  for (const id of ['helper-attached warn', 'esp-clash fail', 'natt warn', 'pptp-in-use warn']) t.ok(ids[1].includes(id), `the mixed table gives ${id}`);
+  t.ok(ids[2].includes('esp-clash fail'), 'several clients need raw ESP to one server');
 });

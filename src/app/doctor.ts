@@ -12,20 +12,30 @@ import { ConfigInvalid, formatIssue } from '../core/config.ts';
 import { loadConfigText } from '../core/load.ts';
 import { factsFor, readFacts, type SystemFacts } from './apply.ts';
 import type { Context } from './context.ts';
-import { CONNTRACK_LIST, readSessions, type Sessions } from './sessions.ts';
+import { CONNTRACK_LIST, readSessionTable, type SessionTable } from './sessions.ts';
 
 /**
  * PPTP control connections showing helper=pptp. Only `conntrack -L` shows
  * helpers: taken from the sessions when they came from it, else asked once,
  * and only when there is a PPTP connection to judge.
  */
-function controlsWithHelper(ctx: Context, sessions: Sessions | null): number | null {
-  const controls = (sessions?.clients ?? [])
-    .flatMap((c) => c.sessions)
-    .filter((s) => s.protocol === 'pptp')
-    .flatMap((s) => s.flows.filter((f) => f.transport === 'tcp'));
-  if (controls.length === 0) return null;
-  if (sessions?.source === CONNTRACK_LIST) return controls.filter((f) => f.helper === PPTP_HELPER.name).length;
+function controlsWithHelper(ctx: Context, sessions: SessionTable | null): number | null {
+  // Flow by flow, without objects: the table may hold tens of thousands of sessions.
+  let controls = 0;
+  let helped = 0;
+  const list = sessions?.list;
+  for (let i = 0; list && i < list.size; i++) {
+    if (list.protocol(i) !== 'pptp') continue;
+    for (const flow of list.flows(i)) {
+      const f = list.view(flow);
+      if (f.transport === 'tcp') {
+        controls++;
+        if (f.helper === PPTP_HELPER.name) helped++;
+      }
+    }
+  }
+  if (controls === 0) return null;
+  if (sessions?.source === CONNTRACK_LIST) return helped;
   const r = ctx.sys.exec(['conntrack', '-L', '-p', 'tcp', '--dport', String(PPTP_HELPER.port)]);
   if (r.status !== 0) return null;
   return r.stdout.split('\n').filter((line) => line.indexOf(`helper=${PPTP_HELPER.name}`) >= 0).length;
@@ -72,7 +82,7 @@ export function runDoctor(ctx: Context): { checks: Check[] } {
   const { read, config } = readOrDefaults(ctx);
   const { objects, failure } = readTable(ctx);
   const lan = { zones: read.config.lanZones, devices: read.facts.lanDevices };
-  const sessions: Sessions | null = tryRead(() => readSessions(ctx, lan));
+  const sessions: SessionTable | null = tryRead(() => readSessionTable(ctx, lan));
   const acct = ctx.sys.readFile(ctx.paths.conntrackAccounting);
   const checks = diagnose({
     enabled: read.config.enabled,
@@ -88,7 +98,8 @@ export function runDoctor(ctx: Context): { checks: Check[] } {
     zoneHelpers: zoneHelpers(ctx.sys, ctx.paths, read.config.lanZones),
     flowOffloading: flowOffloading(ctx.sys, ctx.paths),
     accounting: acct === null ? null : acct.trim() === '1',
-    sessions: sessions && sessions.clients,
+    // Visited a session at a time: no table's worth of objects at once.
+    sessions: sessions && sessions.list,
     espSenders: objects ? readEspSenders(objects) : [],
   });
   return { checks: config ? [config, ...checks] : checks };

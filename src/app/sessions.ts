@@ -4,7 +4,7 @@
 
 import { Subnets } from '../core/address.ts';
 import { asciiBytes } from '../core/conntrack.ts';
-import { SessionCollector, type ClientSessions } from '../core/sessions.ts';
+import { SessionCollector, type ClientSessions, type SessionList } from '../core/sessions.ts';
 import { describeFailure, HostError } from '../host/system.ts';
 import { lanSubnets, resolveZones } from '../host/zones.ts';
 import { readConfig, type Context } from './context.ts';
@@ -15,6 +15,13 @@ export interface Sessions {
   /** Conntrack entries read, VPN or not. */
   entries: number;
   clients: ClientSessions[];
+}
+
+/** The same, the sessions kept compact and read by index (SessionList): for output that streams. */
+export interface SessionTable {
+  source: string;
+  entries: number;
+  list: SessionList;
 }
 
 /** The source named when /proc has no table: its lines carry helper=. */
@@ -50,7 +57,7 @@ function fromProc(ctx: Context, collector: SessionCollector): boolean {
 }
 
 /** lan: where the caller already resolved it (doctor); otherwise from the config. */
-export function readSessions(ctx: Context, lan?: Lan): Sessions {
+export function readSessionTable(ctx: Context, lan?: Lan): SessionTable {
   const subnets = subnetsOf(ctx, lan);
   let collector = new SessionCollector(subnets);
   let source = ctx.paths.conntrack;
@@ -63,9 +70,23 @@ export function readSessions(ctx: Context, lan?: Lan): Sessions {
       if (r.status !== 0) {
         throw new HostError(`cannot read the conntrack table: ${ctx.paths.conntrack} is missing or unreadable, and ${describeFailure(argv, r)}`);
       }
-      collector.push(asciiBytes(r.stdout));
+      // In pieces, as from /proc: no second copy of the whole listing.
+      for (let at = 0; at < r.stdout.length; at += CHUNK) collector.push(asciiBytes(r.stdout.slice(at, at + CHUNK)));
     }
   }
-  const clients = collector.result();
-  return { source, entries: collector.rows, clients };
+  const list = collector.sessions();
+  return { source, entries: collector.rows, list };
+}
+
+const CHUNK = 64 * 1024;
+
+/**
+ * The sessions as objects; limit: at most that many, the first in order,
+ * and then the answer says it was cut and how many there were (ubus carries
+ * a few hundred at most; the others are never made).
+ */
+export function readSessions(ctx: Context, lan?: Lan, limit = Infinity): Sessions & { truncated?: true; total?: number } {
+  const { source, entries, list } = readSessionTable(ctx, lan);
+  const sessions = { source, entries, clients: list.clients(limit) };
+  return list.size > limit ? { ...sessions, truncated: true, total: list.size } : sessions;
 }

@@ -3,29 +3,54 @@
 import type { Count } from '../core/counters.ts';
 import type { OptionSpec } from '../core/schema.ts';
 import type { Status } from '../app/status.ts';
-import type { Sessions } from '../app/sessions.ts';
-import type { Flow } from '../core/sessions.ts';
+import type { SessionTable } from '../app/sessions.ts';
+import type { FlowView } from '../core/sessions.ts';
 import type { Check } from '../core/doctor.ts';
 import { PROTOCOLS } from '../core/protocols.ts';
 
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+
 function size(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  if (bytes < 1024) return `${bytes} B`;
   let value = bytes;
   let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
+  while (value >= 1024 && unit < UNITS.length - 1) {
     value /= 1024;
     unit++;
   }
-  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+  return `${value.toFixed(1)} ${UNITS[unit]}`;
 }
 
 function count(c: Count | undefined): string {
-  return !c || c.packets === 0 ? '-' : `${c.packets} pkts, ${size(c.bytes)}`;
+  return !c ? '-' : counted(c.packets, c.bytes);
+}
+
+/** packets < 0: not counted. */
+function counted(packets: number, bytes: number): string {
+  return packets <= 0 ? '-' : `${packets} pkts, ${size(bytes)}`;
+}
+
+/** The widest cell of each column (a loop: spreading rows as arguments fails past 65,535). */
+function widthsOf(rows: string[][]): number[] {
+  const widths = rows[0].map(() => 0);
+  for (const r of rows) widen(widths, r);
+  return widths;
+}
+
+function widen(widths: number[], row: string[]): void {
+  for (let i = 0; i < row.length; i++) if (row[i].length > widths[i]) widths[i] = row[i].length;
+}
+
+/** One row, every cell but the last padded to its column's width. */
+function line(widths: number[], row: string[]): string {
+  let text = '';
+  for (let i = 0; i < row.length - 1; i++) text += row[i].padEnd(widths[i]) + '  ';
+  return (text + row[row.length - 1]).trimEnd();
 }
 
 function table(rows: string[][]): string[] {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ').trimEnd());
+  const widths = widthsOf(rows);
+  return rows.map((r) => line(widths, r));
 }
 
 export function formatStatus(s: Status): string {
@@ -72,39 +97,73 @@ export function formatSchema(sections: Record<string, Record<string, OptionSpec>
   return out.join('\n');
 }
 
-function flowText(f: Flow): string {
-  const ids = f.callIds;
-  if (ids) return `gre call-id ${ids.client} -> ${ids.server}${ids.translated === undefined ? '' : ` (as ${ids.translated})`}`;
-  const ports = f.clientPort === undefined ? '' : ` ${f.clientPort} -> ${f.serverPort}`;
+function flowText(f: FlowView): string {
+  if (f.callClient >= 0) return `gre call-id ${f.callClient} -> ${f.callServer}${f.callTranslated < 0 ? '' : ` (as ${f.callTranslated})`}`;
+  const ports = f.clientPort < 0 ? '' : ` ${f.clientPort} -> ${f.serverPort}`;
   return `${f.transport}${ports}${f.helper ? ` helper ${f.helper}` : ''}`;
 }
 
-export function formatSessions(s: Sessions): string {
-  const title = (name: string) => PROTOCOLS.find((p) => p.name === name)?.title ?? name;
-  const rows = [['CLIENT', 'PROTOCOL', 'SERVER', 'FLOW', 'STATE', 'SENT', 'RECEIVED', 'EXPIRES']];
-  let sessions = 0;
-  for (const c of s.clients) {
-    for (const [i, session] of c.sessions.entries()) {
-      sessions++;
-      for (const [j, f] of session.flows.entries()) {
-        const state = f.state ?? (f.replied ? 'replied' : 'unreplied');
-        rows.push([
-          i === 0 && j === 0 ? c.client : '',
-          j === 0 ? title(session.protocol) : '',
-          j === 0 ? session.server : '',
-          flowText(f),
-          state,
-          count(f.sent),
-          count(f.received),
-          f.offloaded ? 'offloaded' : `${f.timeout} s`,
-        ]);
-      }
+const SESSION_HEADER = ['CLIENT', 'PROTOCOL', 'SERVER', 'FLOW', 'STATE', 'SENT', 'RECEIVED', 'EXPIRES'];
+const TITLES: Record<string, string> = {};
+for (const p of PROTOCOLS) TITLES[p.name] = p.title;
+
+const stateText = (f: FlowView) => f.state || (f.replied ? 'replied' : 'unreplied');
+
+/**
+ * `sessions` as a table, one row per flow (client, protocol and server on a
+ * session's first row only), written a row at a time: one pass over the
+ * flows for the column widths, one to write. No row is kept and no object
+ * made per flow, so a table of any size fits.
+ */
+export function writeSessions(t: SessionTable, write: (text: string) => void): void {
+  const list = t.list;
+  const read = `${t.entries} conntrack entries read from ${t.source}`;
+  if (list.size === 0) return write(`no VPN sessions (${read})\n`);
+  const w = widthsOf([SESSION_HEADER]);
+  for (let i = 0; i < list.size; i++) {
+    if (!list.sameClient(i)) w[0] = Math.max(w[0], list.client(i).length);
+    w[1] = Math.max(w[1], TITLES[list.protocol(i)].length);
+    w[2] = Math.max(w[2], list.server(i).length);
+    for (const flow of list.flows(i)) {
+      const f = list.view(flow);
+      w[3] = Math.max(w[3], flowText(f).length);
+      w[4] = Math.max(w[4], stateText(f).length);
+      w[5] = Math.max(w[5], counted(f.sentPackets, f.sentBytes).length);
+      w[6] = Math.max(w[6], counted(f.receivedPackets, f.receivedBytes).length);
     }
   }
-  const read = `${s.entries} conntrack entries read from ${s.source}`;
-  if (sessions === 0) return `no VPN sessions (${read})\n`;
-  const summary = `${sessions} session${sessions === 1 ? '' : 's'} from ${s.clients.length} client${s.clients.length === 1 ? '' : 's'} (${read})`;
-  return [...table(rows), '', summary].join('\n') + '\n';
+  write(line(w, SESSION_HEADER) + '\n');
+  for (let i = 0; i < list.size; i++) {
+    let client = list.sameClient(i) ? '' : list.client(i);
+    let protocol = TITLES[list.protocol(i)];
+    let server = list.server(i);
+    for (const flow of list.flows(i)) {
+      const f = list.view(flow);
+      const expires = f.offloaded ? 'offloaded' : `${f.timeout < 0 ? undefined : f.timeout} s`;
+      write(
+        `${`${client.padEnd(w[0])}  ${protocol.padEnd(w[1])}  ${server.padEnd(w[2])}  ${flowText(f).padEnd(w[3])}  ${stateText(f).padEnd(w[4])}  ${counted(f.sentPackets, f.sentBytes).padEnd(w[5])}  ${counted(f.receivedPackets, f.receivedBytes).padEnd(w[6])}  ${expires}`.trimEnd()}\n`,
+      );
+      client = protocol = server = '';
+    }
+  }
+  const clients = list.clientCount;
+  write(`\n${list.size} session${list.size === 1 ? '' : 's'} from ${clients} client${clients === 1 ? '' : 's'} (${read})\n`);
+}
+
+/**
+ * `--json sessions`, written a session at a time: the text JSON.stringify
+ * gives for readSessions' { source, entries, clients }, without holding it
+ * or making its objects.
+ */
+export function writeSessionsJson(t: SessionTable, write: (text: string) => void): void {
+  const list = t.list;
+  const q = JSON.stringify;
+  write(`{"source":${q(t.source)},"entries":${t.entries},"clients":[`);
+  for (let i = 0; i < list.size; i++) {
+    const client = list.sameClient(i) ? ',' : `${i ? ']},' : ''}{"client":${q(list.client(i))},"sessions":[`;
+    write(client + list.json(i));
+  }
+  write(list.size ? ']}]}\n' : ']}\n');
 }
 
 export function formatDoctor(checks: Check[]): string {

@@ -5,13 +5,13 @@ import { apply, appliedSummary, renderFromSystem, stop, type Rendered } from '..
 import { readConfig, type Context } from '../app/context.ts';
 import { setOption, UsageError } from '../app/set.ts';
 import { readStatus } from '../app/status.ts';
-import { readSessions } from '../app/sessions.ts';
+import { readSessionTable } from '../app/sessions.ts';
 import { runDoctor } from '../app/doctor.ts';
 import { selfCheck } from '../app/selfcheck.ts';
 import { ConfigInvalid, formatIssue } from '../core/config.ts';
 import { SECTION_TYPES } from '../core/schema.ts';
 import { LockBusy } from '../host/lock.ts';
-import { formatDoctor, formatSchema, formatSessions, formatStatus } from './format.ts';
+import { formatDoctor, formatSchema, formatStatus, writeSessions, writeSessionsJson } from './format.ts';
 
 export interface Output {
   stdout(text: string): void;
@@ -104,7 +104,9 @@ function appliedText(r: Rendered): string {
 }
 
 function run(ctx: Context, p: Parsed, out: Output): number {
-  const print = (text: string, data: unknown) => out.stdout(p.json ? JSON.stringify(data) + '\n' : text);
+  // The text only where it is printed: formatting is not free on a large table.
+  const print = (text: string | (() => string), data: unknown) =>
+    out.stdout(p.json ? JSON.stringify(data) + '\n' : typeof text === 'string' ? text : text());
   const warn = (warnings: string[]) => {
     if (!p.json) for (const w of warnings) out.stderr(`warning: ${w}\n`);
   };
@@ -116,19 +118,22 @@ function run(ctx: Context, p: Parsed, out: Output): number {
     case 'status': {
       expectArgs(p, 0);
       const status = readStatus(ctx);
-      print(formatStatus(status), status);
+      print(() => formatStatus(status), status);
       return EXIT.ok;
     }
     case 'sessions': {
       expectArgs(p, 0);
-      const sessions = readSessions(ctx);
-      print(formatSessions(sessions), sessions);
+      // Written as it is formatted, a session at a time: a table of any size fits.
+      const sessions = readSessionTable(ctx);
+      const write = (text: string) => out.stdout(text);
+      if (p.json) writeSessionsJson(sessions, write);
+      else writeSessions(sessions, write);
       return EXIT.ok;
     }
     case 'doctor': {
       expectArgs(p, 0);
       const report = runDoctor(ctx);
-      print(formatDoctor(report.checks), report);
+      print(() => formatDoctor(report.checks), report);
       return report.checks.some((c) => c.verdict === 'fail') ? EXIT.failed : EXIT.ok;
     }
     case 'self-check': {

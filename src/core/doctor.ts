@@ -5,7 +5,12 @@
 import type { Mode } from './config.ts';
 import type { Count, EspSender } from './counters.ts';
 import { PPTP_HELPER, PROTOCOLS } from './protocols.ts';
-import type { ClientSessions, Session } from './sessions.ts';
+import type { ClientSessions, SessionSummary } from './sessions.ts';
+
+/** Live sessions visited one at a time (core/sessions.ts SessionList makes each one's object only for its visit). */
+export interface SessionSource {
+  forEach(visit: (session: SessionSummary) => void): void;
+}
 
 export type Verdict = 'ok' | 'info' | 'warn' | 'fail';
 
@@ -37,7 +42,7 @@ export interface DoctorFacts {
   flowOffloading: boolean | null;
   accounting: boolean | null;
   /** null when conntrack could not be read at all. */
-  sessions: ClientSessions[] | null;
+  sessions: ClientSessions[] | SessionSource | null;
   /** Conntrack helpers firewall4 attaches to LAN zones; null when its state is unknown. */
   zoneHelpers: { zone: string; helpers: string[]; auto: boolean }[] | null;
   /** LAN clients that sent raw ESP through IPv4 NAT lately, by server (our table's set). */
@@ -47,8 +52,40 @@ export interface DoctorFacts {
 const NATT_FIX =
   'make the clients use NAT-T (UDP 4500): strongSwan `encap = yes`, Windows registry AssumeUDPEncapsulationContextOnSendRule = 2, or your client\'s "force UDP encapsulation"';
 
-function all(facts: DoctorFacts): Session[] {
-  return (facts.sessions ?? []).flatMap((c) => c.sessions);
+/** What the checks read of the sessions, gathered in one visit of each: a table may hold tens of thousands. */
+interface Seen {
+  /** IPv4 PPTP control connections: the kernel's PPTP helper, and so our rule, is IPv4 only. */
+  pptpControls: number;
+  /** Clients with a PPTP session, each once, in order. */
+  pptpClients: string[];
+  /** IPsec sessions where NAT translates: routed IPv6 carries raw ESP for any number of clients. */
+  ipsecThroughNat: number;
+  /** Of those, the ones sending raw ESP or AH, and the ones with IKE but neither NAT-T nor raw ESP. */
+  raw: { client: string; server: string }[];
+  ikeOnly: { client: string; server: string }[];
+}
+
+const rawFlow = (s: SessionSummary) => s.flows.some((x) => x.part === 'esp' || x.part === 'ah');
+const translated = (s: SessionSummary) => s.family === 'ipv4' && s.flows.some((x) => x.publicAddress !== undefined);
+
+function seen(f: DoctorFacts): Seen {
+  const out: Seen = { pptpControls: 0, pptpClients: [], ipsecThroughNat: 0, raw: [], ikeOnly: [] };
+  const pptpClients = new Set<string>();
+  const visit = (s: SessionSummary) => {
+    if (s.protocol === 'pptp') {
+      pptpClients.add(s.client);
+      if (s.family === 'ipv4') out.pptpControls += s.flows.filter((x) => x.transport === 'tcp').length;
+    } else if (s.protocol === 'ipsec' && translated(s)) {
+      out.ipsecThroughNat++;
+      if (rawFlow(s)) out.raw.push({ client: s.client, server: s.server });
+      else if (!s.flows.some((x) => x.part === 'natt')) out.ikeOnly.push({ client: s.client, server: s.server });
+    }
+  };
+  const sessions = f.sessions;
+  if (Array.isArray(sessions)) for (const c of sessions) c.sessions.forEach(visit);
+  else sessions?.forEach(visit);
+  out.pptpClients = [...pptpClients];
+  return out;
 }
 
 function list(items: string[]): string {
@@ -103,40 +140,37 @@ function helperModules(f: DoctorFacts): Check {
   };
 }
 
-function helperAttached(f: DoctorFacts): Check | null {
+function helperAttached(f: DoctorFacts, s: Seen): Check | null {
   if (f.pptpMode !== 'allow' || !f.helper?.available || !f.tableLoaded) return null;
   const id = 'helper-attached';
-  // The kernel's PPTP helper, and so our rule, is IPv4 only.
-  const controls = all(f)
-    .filter((s) => s.protocol === 'pptp' && s.family === 'ipv4')
-    .flatMap((s) => s.flows.filter((x) => x.transport === 'tcp'));
+  const controls = s.pptpControls;
   if (f.helperCount === null) {
     return { id, verdict: 'fail', summary: 'the table has no helper rule although PPTP is allowed', fix: 'vpn-passthrough apply' };
   }
   const handed = `${f.helperCount.packets} new control connections handed to it since the table was loaded`;
-  if (controls.length === 0) return { id, verdict: 'info', summary: `no PPTP connection right now; ${handed}` };
+  if (controls === 0) return { id, verdict: 'info', summary: `no PPTP connection right now; ${handed}` };
   if (f.controlsWithHelper !== null) {
-    if (f.controlsWithHelper >= controls.length) {
-      return { id, verdict: 'ok', summary: `${controls.length} PPTP control connections, conntrack shows helper=pptp on each` };
+    if (f.controlsWithHelper >= controls) {
+      return { id, verdict: 'ok', summary: `${controls} PPTP control connections, conntrack shows helper=pptp on each` };
     }
     return {
       id,
       verdict: 'fail',
-      summary: `${controls.length - f.controlsWithHelper} of ${controls.length} PPTP control connections have no helper (opened before the table was loaded?)`,
+      summary: `${controls - f.controlsWithHelper} of ${controls} PPTP control connections have no helper (opened before the table was loaded?)`,
       fix: 'reconnect those PPTP clients, or clear their entries: conntrack -D -p tcp --dport 1723',
     };
   }
   // Without conntrack -L the helper is not visible per connection; the rule
   // counts the connections it gave the helper, since the last apply.
-  if (f.helperCount.packets < controls.length) {
+  if (f.helperCount.packets < controls) {
     return {
       id,
       verdict: 'warn',
-      summary: `${controls.length} PPTP control connections, ${handed}: the older ones may lack it`,
+      summary: `${controls} PPTP control connections, ${handed}: the older ones may lack it`,
       fix: 'reconnect PPTP clients that fail; install conntrack to see helper=pptp per connection',
     };
   }
-  return { id, verdict: 'ok', summary: `${controls.length} PPTP control connections; ${handed}` };
+  return { id, verdict: 'ok', summary: `${controls} PPTP control connections; ${handed}` };
 }
 
 function masquerade(f: DoctorFacts): Check {
@@ -164,24 +198,17 @@ function offloading(f: DoctorFacts): Check {
   };
 }
 
-const rawFlow = (s: Session) => s.flows.some((x) => x.part === 'esp' || x.part === 'ah');
-const translated = (s: Session) => s.family === 'ipv4' && s.flows.some((x) => x.publicAddress !== undefined);
-
-function rawEsp(f: DoctorFacts): Check[] {
-  // Only where NAT translates: routed IPv6 carries raw ESP for any number of clients.
-  const ipsec = all(f).filter((s) => s.protocol === 'ipsec' && translated(s));
-  if (ipsec.length === 0 && f.espSenders.length === 0) return [];
+function rawEsp(f: DoctorFacts, seen: Seen): Check[] {
+  if (seen.ipsecThroughNat === 0 && f.espSenders.length === 0) return [];
   // Raw ESP senders: from conntrack, and from our table's set, which also
   // sees a client whose ESP never got a conntrack entry (insert_failed).
-  const raw = [...ipsec.filter(rawFlow), ...f.espSenders];
+  const raw = [...seen.raw, ...f.espSenders];
   // Clients that need raw ESP, by server: those sending it, and those with
   // IKE but no NAT-T to a server that gets raw ESP. One pass each: a table
   // of thousands of sessions must not cost servers x sessions.
   const needing = new Map<string, Set<string>>();
   for (const s of raw) (needing.get(s.server) ?? needing.set(s.server, new Set()).get(s.server)!).add(s.client);
-  for (const s of ipsec) {
-    if (!rawFlow(s) && !s.flows.some((x) => x.part === 'natt')) needing.get(s.server)?.add(s.client);
-  }
+  for (const s of seen.ikeOnly) needing.get(s.server)?.add(s.client);
   const out: Check[] = [];
   needing.forEach((clients, server) => {
     if (clients.size < 2) return;
@@ -201,7 +228,7 @@ function rawEsp(f: DoctorFacts): Check[] {
       fix: NATT_FIX,
     });
   } else {
-    out.push({ id: 'natt', verdict: 'ok', summary: `${ipsec.length} IPsec sessions through NAT, all using NAT-T or IKE only` });
+    out.push({ id: 'natt', verdict: 'ok', summary: `${seen.ipsecThroughNat} IPsec sessions through NAT, all using NAT-T or IKE only` });
   }
   return out;
 }
@@ -226,9 +253,9 @@ function zoneHelpers(f: DoctorFacts): Check | null {
   };
 }
 
-function pptpInUse(f: DoctorFacts): Check | null {
+function pptpInUse(f: DoctorFacts, seen: Seen): Check | null {
   const insecure = PROTOCOLS.find((p) => p.name === 'pptp')!.insecure!;
-  const users = [...new Set(all(f).filter((s) => s.protocol === 'pptp').map((s) => s.client))];
+  const users = seen.pptpClients;
   if (users.length > 0) {
     return { id: 'pptp-in-use', verdict: 'warn', summary: `PPTP in use by ${list(users)}: ${insecure}`, fix: 'move these VPNs to IKEv2 (IPsec) or WireGuard' };
   }
@@ -265,7 +292,8 @@ export function diagnose(f: DoctorFacts): Check[] {
   const broken = f.nftFailure !== null;
   const checks: (Check | null)[] = [broken ? nft(f) : table(f), f.enabled ? lan(f) : null];
   if (f.enabled) {
-    checks.push(broken ? null : helperModules(f), broken ? null : helperAttached(f), zoneHelpers(f), masquerade(f), offloading(f), ...rawEsp(f), pptpInUse(f));
+    const s = seen(f);
+    checks.push(broken ? null : helperModules(f), broken ? null : helperAttached(f, s), zoneHelpers(f), masquerade(f), offloading(f), ...rawEsp(f, s), pptpInUse(f, s));
   }
   checks.push(conntrack(f));
   return checks.filter((c): c is Check => c !== null);

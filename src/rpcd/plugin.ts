@@ -8,7 +8,7 @@
 import { appliedSummary, apply } from '../app/apply.ts';
 import { readConfig, type Context } from '../app/context.ts';
 import { runDoctor } from '../app/doctor.ts';
-import { readSessions, type Sessions } from '../app/sessions.ts';
+import { readSessions } from '../app/sessions.ts';
 import { setOptions } from '../app/set.ts';
 import { readStatus } from '../app/status.ts';
 import { ConfigInvalid, formatIssue } from '../core/config.ts';
@@ -40,10 +40,10 @@ interface Method {
 
 const METHODS: Record<string, Method> = {
   status: { signature: {}, run: (ctx) => readStatus(ctx) },
-  sessions: { signature: {}, run: (ctx) => capped(readSessions(ctx)) },
+  sessions: { signature: {}, run: (ctx) => readSessions(ctx, undefined, MAX_SESSIONS) },
   doctor: { signature: {}, run: (ctx) => runDoctor(ctx) },
   // What a page polls, in one process: a small router starts one qjs, not two.
-  overview: { signature: {}, run: (ctx) => ({ status: readStatus(ctx), sessions: capped(readSessions(ctx)) }) },
+  overview: { signature: {}, run: (ctx) => ({ status: readStatus(ctx), sessions: readSessions(ctx, undefined, MAX_SESSIONS) }) },
   get: { signature: {}, run: (ctx) => toSettings(readConfig(ctx).config) },
   set: {
     signature: { global: {}, protocols: {} },
@@ -58,23 +58,9 @@ const METHODS: Record<string, Method> = {
 /**
  * ubusd drops a message over 1 MiB, and the client that sent it: rpcd and
  * every object it serves. A session is about 600 bytes of JSON, so the list
- * is cut well below that, and says so.
+ * is cut well below that, and says so (readSessions: truncated, total).
  */
 export const MAX_SESSIONS = 500;
-
-function capped(s: Sessions): Sessions & { truncated?: true; total?: number } {
-  const total = s.clients.reduce((n, c) => n + c.sessions.length, 0);
-  if (total <= MAX_SESSIONS) return s;
-  let left = MAX_SESSIONS;
-  const clients = [];
-  for (const c of s.clients) {
-    if (left === 0) break;
-    const sessions = c.sessions.slice(0, left);
-    left -= sessions.length;
-    clients.push({ ...c, sessions });
-  }
-  return { ...s, clients, truncated: true, total };
-}
 
 class BadInput extends Error {}
 

@@ -22,6 +22,11 @@ function fakeSystem(files: Record<string, string>, answers: Record<string, Answe
       const answer = answers[argv[0]];
       return answer ? answer(argv, input) : { status: 127, stdout: '', stderr: `${argv[0]}: not found` };
     },
+    execChunks(argv, onChunk) {
+      const { stdout, ...status } = sys.exec(argv);
+      if (stdout) onChunk(Buffer.from(stdout));
+      return status;
+    },
     readFile: (path) => files[path] ?? null,
     readChunks: (path, onChunk) => (path in files ? (onChunk(Buffer.from(files[path])), true) : false),
     readBytes: (path) => files[path] ?? null,

@@ -35,8 +35,24 @@ t.test('sessions from a lab table, LAN clients told by the LAN subnets in fw4 st
 });
 
 t.test('a missing table falls back to conntrack -L, and says so when that fails too', async (t) => {
-  const missing = { sys: { ...nodeSystem, exec: () => ({ status: 127, stdout: '', stderr: 'not found' }) }, paths: { ...paths, conntrack: '/nonexistent/nf_conntrack' } };
+  const missing = { sys: { ...nodeSystem, execChunks: () => ({ status: 127, stderr: 'not found' }) }, paths: { ...paths, conntrack: '/nonexistent/nf_conntrack' } };
   t.throws(() => readSessions(missing), /nf_conntrack is missing or unreadable, and conntrack -L -f ipv4 could not be run/);
+});
+
+t.test('a missing table is read from conntrack -L (a stand-in on PATH): the same clients, and the helper', async (t) => {
+  const dir = mkdtempSync(`${tmpdir()}/vpn-passthrough-conntrack-`);
+  const path = process.env.PATH;
+  t.teardown(() => {
+    process.env.PATH = path;
+    rmSync(dir, { recursive: true, force: true });
+  });
+  writeFileSync(`${dir}/conntrack`, `#!/bin/sh\n[ "$*" = "-L -f ipv4" ] && exec cat '${ROOT}test/fixtures/conntrack-lab.list'\n[ "$*" = "-L -f ipv6" ]\n`, { mode: 0o755 });
+  process.env.PATH = `${dir}:${path}`;
+  const s = readSessions({ ...ctx, paths: { ...paths, conntrack: '/nonexistent/nf_conntrack' } });
+  t.equal(s.source, 'conntrack -L');
+  t.equal(s.entries, 9);
+  t.same(s.clients.map((c) => c.client), ['192.168.1.10', '192.168.1.11']);
+  t.equal(s.clients[0].sessions[0].flows[0].helper, 'pptp');
 });
 
 t.test("the helpers firewall4 attaches to LAN zones: loaded ones under auto_helper, or the zone's own list", async (t) => {

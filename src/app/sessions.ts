@@ -3,7 +3,6 @@
 // has no procfs table or it cannot be read.
 
 import { Subnets } from '../core/address.ts';
-import { asciiBytes } from '../core/conntrack.ts';
 import { SessionCollector, type ClientSessions, type SessionList } from '../core/sessions.ts';
 import { describeFailure, HostError } from '../host/system.ts';
 import { lanSubnets, resolveZones } from '../host/zones.ts';
@@ -66,19 +65,16 @@ export function readSessionTable(ctx: Context, lan?: Lan): SessionTable {
     source = CONNTRACK_LIST;
     for (const family of ['ipv4', 'ipv6']) {
       const argv = ['conntrack', '-L', '-f', family];
-      const r = ctx.sys.exec(argv);
+      // Read as it comes, as from /proc: the listing is never held whole.
+      const r = ctx.sys.execChunks(argv, (bytes) => collector.push(bytes));
       if (r.status !== 0) {
         throw new HostError(`cannot read the conntrack table: ${ctx.paths.conntrack} is missing or unreadable, and ${describeFailure(argv, r)}`);
       }
-      // In pieces, as from /proc: no second copy of the whole listing.
-      for (let at = 0; at < r.stdout.length; at += CHUNK) collector.push(asciiBytes(r.stdout.slice(at, at + CHUNK)));
     }
   }
   const list = collector.sessions();
   return { source, entries: collector.rows, list };
 }
-
-const CHUNK = 64 * 1024;
 
 /**
  * The sessions as objects; limit: at most that many, the first in order,

@@ -1,16 +1,24 @@
 // The primitives every runtime adapter supplies. Everything that touches the
 // system goes through this interface, so core logic and tests stay runtime-free.
 
-export interface ExecResult {
+export interface ExecStatus {
   /** Exit code; 127 when the program could not be started, 128+N after signal N. */
   status: number;
-  stdout: string;
   stderr: string;
+}
+
+export interface ExecResult extends ExecStatus {
+  stdout: string;
 }
 
 export interface System {
   /** Runs a program with an argv array (never through a shell). */
   exec(argv: string[], input?: string): ExecResult;
+  /**
+   * The same without input, its stdout passed to onChunk piece by piece as
+   * it comes, never held whole: for listings as long as the conntrack table.
+   */
+  execChunks(argv: string[], onChunk: (bytes: Uint8Array) => void): ExecStatus;
   /** The whole file as UTF-8 text, or null when it cannot be read. */
   readFile(path: string): string | null;
   /**
@@ -49,7 +57,7 @@ export interface FileStat {
 export class HostError extends Error {}
 
 /** Describes a failed command the way a user can act on: argv, exit code, stderr. */
-export function describeFailure(argv: string[], result: ExecResult): string {
+export function describeFailure(argv: string[], result: ExecStatus): string {
   const what = result.status === 127 ? 'could not be run (not installed?)' : `exited with ${result.status}`;
   const stderr = result.stderr.trim();
   return `${argv.join(' ')} ${what}${stderr ? `:\n${stderr}` : ''}`;

@@ -2,21 +2,33 @@
 
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { HostError, type FileStat, type System } from '../system.ts';
+import { HostError, type ExecStatus, type FileStat, type System } from '../system.ts';
 
 function fail(what: string, path: string, e: unknown): never {
   throw new HostError(`cannot ${what} ${path}: ${(e as Error).message}`);
 }
 
+/** Runs argv to its end, stdout as bytes. */
+function run(argv: string[], input: string): ExecStatus & { stdout: Buffer } {
+  const r = spawnSync(argv[0], argv.slice(1), { input, maxBuffer: 256 << 20 });
+  if (r.error) {
+    const code = (r.error as NodeJS.ErrnoException).code;
+    return { status: code === 'ENOENT' ? 127 : 126, stdout: Buffer.alloc(0), stderr: String(r.error.message) };
+  }
+  const status = r.status ?? 128 + (r.signal ? 9 : 0);
+  return { status, stdout: r.stdout, stderr: r.stderr.toString('utf8') };
+}
+
 export const nodeSystem: System = {
   exec(argv, input) {
-    const r = spawnSync(argv[0], argv.slice(1), { input: input ?? '', encoding: 'utf8', maxBuffer: 256 << 20 });
-    if (r.error) {
-      const code = (r.error as NodeJS.ErrnoException).code;
-      return { status: code === 'ENOENT' ? 127 : 126, stdout: '', stderr: String(r.error.message) };
-    }
-    const status = r.status ?? 128 + (r.signal ? 9 : 0);
-    return { status, stdout: r.stdout, stderr: r.stderr };
+    const r = run(argv, input ?? '');
+    return { ...r, stdout: r.stdout.toString('utf8') };
+  },
+  // Whole, then in one piece, as readChunks: Node runs tests and tools, not routers.
+  execChunks(argv, onChunk) {
+    const { stdout, ...status } = run(argv, '');
+    if (stdout.length > 0) onChunk(stdout);
+    return status;
   },
   readFile(path) {
     try {

@@ -5,7 +5,7 @@
 import * as std from 'std';
 import * as os from 'os';
 import { utf8Bytes } from '../../core/bytes.ts';
-import { HostError, type ExecResult, type FileStat, type System } from '../system.ts';
+import { HostError, type ExecResult, type ExecStatus, type FileStat, type System } from '../system.ts';
 
 const CHUNK = 64 * 1024;
 
@@ -52,9 +52,8 @@ function readBytes(path: string): string | null {
   return readChunks(path, (bytes) => parts.push(byteString(bytes))) ? parts.join('') : null;
 }
 
-function readChunks(path: string, onChunk: (bytes: Uint8Array) => void): boolean {
-  const f = openForReading(path);
-  if (f === null) return false;
+/** Passes what f holds to onChunk a piece at a time, then closes f. */
+function drain(f: std.FILE, onChunk: (bytes: Uint8Array) => void): void {
   // One buffer for every chunk (consumers copy what they keep); FILE.read is
   // fread, where readAsString would go through fgetc byte by byte.
   const buffer = new ArrayBuffer(CHUNK);
@@ -63,6 +62,12 @@ function readChunks(path: string, onChunk: (bytes: Uint8Array) => void): boolean
   } finally {
     f.close();
   }
+}
+
+function readChunks(path: string, onChunk: (bytes: Uint8Array) => void): boolean {
+  const f = openForReading(path);
+  if (f === null) return false;
+  drain(f, onChunk);
   return true;
 }
 
@@ -137,8 +142,16 @@ function decodeStatus(raw: number): number {
   return signal === 0 ? (raw >> 8) & 0xff : 128 + signal;
 }
 
-function exec(argv: string[], input?: string): ExecResult {
-  const inPath = createTemp('in', utf8Bytes(input ?? ''));
+/** A program started by spawn: its stdout to read, then finish. */
+interface Child {
+  pid: number;
+  stdout: std.FILE;
+  errPath: string;
+}
+
+/** Starts argv, stdin from a temporary file holding input, stdout into a pipe, stderr into a temporary file. */
+function spawn(argv: string[], input: string): Child {
+  const inPath = createTemp('in', utf8Bytes(input));
   const errPath = createTemp('err', '');
   const stdin = openOrThrow(inPath, os.O_RDONLY);
   const stderr = openOrThrow(errPath, os.O_WRONLY);
@@ -158,17 +171,47 @@ function exec(argv: string[], input?: string): ExecResult {
     os.close(stderr);
     os.remove(inPath);
   }
-  const out = std.fdopen(readEnd, 'r');
-  const stdout = out === null ? '' : out.readAsString();
-  if (out !== null) out.close();
-  const [, raw] = os.waitpid(pid, 0);
-  const errText = readAll(errPath) ?? '';
-  os.remove(errPath);
-  return { status: decodeStatus(raw), stdout, stderr: errText };
+  const stdout = std.fdopen(readEnd, 'r');
+  if (stdout === null) {
+    os.close(readEnd);
+    os.waitpid(pid, 0);
+    os.remove(errPath);
+    throw new HostError(`cannot read the output of ${argv[0]}`);
+  }
+  return { pid, stdout, errPath };
+}
+
+/** Waits for the child (its stdout closed by then) and collects its exit status and stderr. */
+function finish(child: Child): ExecStatus {
+  const [, raw] = os.waitpid(child.pid, 0);
+  const stderr = readAll(child.errPath) ?? '';
+  os.remove(child.errPath);
+  return { status: decodeStatus(raw), stderr };
+}
+
+function exec(argv: string[], input?: string): ExecResult {
+  const child = spawn(argv, input ?? '');
+  const stdout = child.stdout.readAsString();
+  child.stdout.close();
+  return { ...finish(child), stdout };
+}
+
+function execChunks(argv: string[], onChunk: (bytes: Uint8Array) => void): ExecStatus {
+  const child = spawn(argv, '');
+  try {
+    drain(child.stdout, onChunk);
+  } catch (e) {
+    // drain closed the pipe, so a child still writing gets SIGPIPE and the
+    // wait ends: no zombie, no temporary file left.
+    finish(child);
+    throw e;
+  }
+  return finish(child);
 }
 
 export const qjsSystem: System = {
   exec,
+  execChunks,
   readFile: readAll,
   readBytes,
   readChunks,

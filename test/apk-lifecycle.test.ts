@@ -19,7 +19,7 @@ import { canNetns, makeNetns } from '../lab/netns.ts';
 import { resign } from '../tools/apk-adb.mjs';
 import { mkpkg } from '../tools/apk-mkpkg.mjs';
 import { readApk } from '../tools/apk-read.mjs';
-import { QJS, ROOT } from './lib/paths.ts';
+import { bundleFiles, QJS, ROOT } from './lib/paths.ts';
 
 const makefile = readFileSync(`${ROOT}openwrt/vpn-passthrough/Makefile`, 'utf8');
 const field = (name: string) => new RegExp(`^${name}:=(.*)$`, 'm').exec(makefile)![1];
@@ -33,7 +33,7 @@ t.test('apk add, upgrade, del on a router', { skip: canOverlay ? false : canNetn
   // r2: the same inputs with the next PKG_RELEASE and a changed shipped config, built as make builds r1.
   const next = mkdtempSync(`${tmpdir()}/apk-r2-`);
   t.teardown(() => rmSync(next, { recursive: true, force: true }));
-  for (const p of ['tools', 'openwrt', 'files', 'luci/root', 'dist/vpn-passthrough.js', 'dist/luci']) cpSync(`${ROOT}${p}`, `${next}/${p}`, { recursive: true });
+  for (const p of ['tools', 'openwrt', 'files', 'luci/root', 'dist/luci', ...bundleFiles().map((f) => `dist/${f}`)]) cpSync(`${ROOT}${p}`, `${next}/${p}`, { recursive: true });
   writeFileSync(`${next}/openwrt/vpn-passthrough/Makefile`, makefile.replace(/^PKG_RELEASE:=.*$/m, `PKG_RELEASE:=${Number(field('PKG_RELEASE')) + 1}`));
   writeFileSync(`${next}/files/etc/config/vpn-passthrough`, `${readFileSync(`${ROOT}files/etc/config/vpn-passthrough`, 'utf8')}# r2\n`);
   execFileSync('node', ['tools/apk.mjs', `${next}/out`], { cwd: next, env: { ...process.env, SOURCE_DATE_EPOCH: '1700000000' } });

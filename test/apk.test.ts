@@ -18,7 +18,7 @@ import { inflateRawSync } from 'node:zlib';
 import { mkpkg } from '../tools/apk-mkpkg.mjs';
 import { readApk } from '../tools/apk-read.mjs';
 import { BLOCK, SCHEMA, block, decompress, keyId, parseBlocks, resign, versionCompare, versionValid, VERSION } from '../tools/apk-adb.mjs';
-import { ROOT } from './lib/paths.ts';
+import { bundleFiles, ROOT } from './lib/paths.ts';
 import { untar } from './lib/tar.ts';
 
 // A copy of ../shared/reference/apk/ (outputs of the real apk-tools), kept in the repository so a clone alone can run it.
@@ -156,7 +156,7 @@ t.test('every package make built, read back', async (t) => {
     const epoch = String(epochOf(readFileSync(APK(NAMES[0]))));
     // A second checkout: the package inputs copied elsewhere, every file's mtime changed, another umask.
     const other = tmp('clone');
-    for (const p of ['tools', 'openwrt', 'files', 'luci/root', 'dist/vpn-passthrough.js', 'dist/luci']) cpSync(`${ROOT}${p}`, `${other}/${p}`, { recursive: true });
+    for (const p of ['tools', 'openwrt', 'files', 'luci/root', 'dist/luci', ...bundleFiles().map((f) => `dist/${f}`)]) cpSync(`${ROOT}${p}`, `${other}/${p}`, { recursive: true });
     execFileSync('sh', ['-c', `find "${other}" -exec touch -d @1234567890 {} +`]);
     const builds = [];
     for (const [cwd, umask] of [[ROOT, '022'], [other, '077']]) {

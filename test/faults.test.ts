@@ -35,7 +35,7 @@ import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync
 import { performance } from 'node:perf_hooks';
 import { canNetns, makeNetns, type Netns } from '../lab/netns.ts';
 import { makeSandbox } from '../lab/sandbox.ts';
-import { BUNDLE, QJS, ROOT } from './lib/paths.ts';
+import { bundleFiles, QJS, ROOT } from './lib/paths.ts';
 
 const skip = canNetns === true ? false : canNetns;
 const SHIPPED = readFileSync(`${ROOT}files/etc/config/vpn-passthrough`, 'utf8');
@@ -146,7 +146,7 @@ t.test('fault matrix', { skip }, async (t) => {
   const rnd = prng(SEED);
   // The bundle as built when this test started, so a rebuild meanwhile cannot cut a run in two.
   const bundle = `${box.dir}/vpn-passthrough.js`;
-  copyFileSync(BUNDLE, bundle);
+  for (const f of bundleFiles()) copyFileSync(`${ROOT}dist/${f}`, `${box.dir}/${f}`);
   const CLI = [QJS, '--std', '-m', bundle];
   const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => ns.run([...CLI, ...args], { env: { ...box.env, ...env } });
 

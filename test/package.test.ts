@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { gunzipSync } from 'node:zlib';
 import { atExit } from '../lab/cleanup.ts';
 import { canNetns, makeNetns } from '../lab/netns.ts';
-import { QJS, ROOT } from './lib/paths.ts';
+import { bundleFiles, QJS, ROOT } from './lib/paths.ts';
 import { lockTarget } from './lib/lock.ts';
 import { untar } from './lib/tar.ts';
 
@@ -63,15 +63,16 @@ t.test('the .ipk files, unpacked as opkg unpacks them', async (t) => {
     ['./usr/libexec/rpcd/vpn-passthrough', '755'],
     ['./usr/sbin/vpn-passthrough', '755'],
     ['./usr/share/vpn-passthrough/firewall.include', '644'],
-    ['./usr/share/vpn-passthrough/vpn-passthrough.js', '644'],
+    ...bundleFiles().map((f) => [`./usr/share/vpn-passthrough/${f}`, '644']),
   ]);
   t.ok(core.data.every((m) => m.uid === 0 && m.gid === 0), 'owned by root');
   t.ok(core.data.every((m) => m.mtime === core.data[0].mtime), 'one fixed mtime');
   const size = gunzipSync(core.outer.find((m) => m.name === './data.tar.gz')!.data).length;
   t.match(core.text('./control'), `Installed-Size: ${size}\n`, "Installed-Size as ipkg-build measures it: the uncompressed data archive");
   t.equal(field('PKG_VERSION'), JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')).version, 'the feed and package.json agree on the version');
-  const bundle = core.data.find((m) => m.name.endsWith('vpn-passthrough.js'))!.data;
-  t.same(bundle, readFileSync(`${ROOT}dist/vpn-passthrough.js`), 'the bundle as built');
+  for (const f of bundleFiles()) {
+    t.same(core.data.find((m) => m.name === `./usr/share/vpn-passthrough/${f}`)?.data, readFileSync(`${ROOT}dist/${f}`), `${f} as built`);
+  }
 
   const luci = ipk('luci-app-vpn-passthrough');
   t.match(luci.text('./control'), /^Depends: vpn-passthrough, luci-base$/m);

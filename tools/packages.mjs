@@ -2,10 +2,11 @@
 // Makefile): the one description of both packages, so the SDK route and the
 // SDK-free .ipk route cannot drift apart. Only the Makefile subset those
 // files use is understood: `NAME:=value`, `define ... endef` blocks, and
-// $(INSTALL_BIN|DATA|CONF) lines from the repository into $(1).
+// $(INSTALL_BIN|DATA|CONF) lines from the repository into $(1), whose
+// source may end in a shell pattern with `*` (the bundle's chunks).
 
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 const MODES = { INSTALL_BIN: 0o755, INSTALL_DATA: 0o644, INSTALL_CONF: 0o600 };
 
@@ -58,15 +59,28 @@ function control(mk, name) {
   };
 }
 
+/** The files a source names, as the shell expands it: `*` in the last part only; no match is an error, as for install(1). */
+function expandPattern(source) {
+  const slash = source.lastIndexOf('/');
+  const name = source.slice(slash + 1);
+  if (!name.includes('*')) return [source];
+  const dir = source.slice(0, slash);
+  const re = new RegExp(`^${name.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*')}$`);
+  const found = readdirSync(dir || '.').filter((f) => re.test(f)).sort();
+  if (found.length === 0) throw new Error(`${source}: no such file`);
+  return found.map((f) => `${dir}/${f}`);
+}
+
 export function readPackage(name) {
   const mk = readMakefile(`openwrt/${name}/Makefile`);
   const files = [];
   for (const line of (mk.define(`Package/${name}/install`) ?? '').split('\n')) {
     const m = /\$\((INSTALL_BIN|INSTALL_DATA|INSTALL_CONF)\) (\S+) \$\(1\)(\S+)/.exec(line);
     if (!m) continue;
-    const source = mk.expand(m[2]).replace(/^\.\//, '');
     const dir = m[3].endsWith('/') ? m[3] : `${m[3]}/`;
-    files.push([source, `${dir}${source.split('/').pop()}`, MODES[m[1]]]);
+    for (const source of expandPattern(mk.expand(m[2]).replace(/^\.\//, ''))) {
+      files.push([source, `${dir}${source.split('/').pop()}`, MODES[m[1]]]);
+    }
   }
   files.sort((a, b) => (a[1] < b[1] ? -1 : 1));
   const scripts = {};

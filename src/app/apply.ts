@@ -5,57 +5,21 @@
 // for what it is, and a `set` cut short is completed or undone by the next
 // operation under the lock.
 
-import { formatIssue, type Config } from '../core/config.ts';
 import { readStamp } from '../core/counters.ts';
-import { loadConfigText } from '../core/load.ts';
-import { renderRuleset, type Facts } from '../core/render.ts';
+import { renderRuleset } from '../core/render.ts';
 import { configStamp } from '../core/stamp.ts';
 import { commitPending, dropPending, readPending } from '../host/configfile.ts';
-import { helperModules, NO_HELPER, type HelperModules } from '../host/kernel.ts';
+import { NO_HELPER } from '../host/kernel.ts';
 import { withLock } from '../host/lock.ts';
 import { listTable, loadScript, removeTable } from '../host/nft.ts';
-import { resolveZones } from '../host/zones.ts';
-import { readConfig, type Context } from './context.ts';
-
-export interface SystemFacts {
-  config: Config;
-  facts: Facts;
-  /** The PPTP helper's modules; null when PPTP is not allowed (no helper needed). */
-  modules: HelperModules | null;
-  /** Config warnings and system notes, as readable lines. */
-  warnings: string[];
-}
+import type { Context } from './context.ts';
+import { readFacts, type SystemFacts } from './facts.ts';
 
 export interface Rendered extends SystemFacts {
   script: string;
 }
 
 const LOCK_TIMEOUT_MS = 10000;
-
-/**
- * Reads the config (or takes the bytes a `set` is about to write) and what
- * the system adds to it; `load` also loads helper modules.
- */
-export function readFacts(ctx: Context, load: boolean, text?: string): SystemFacts {
-  const { config, warnings, doc } = text === undefined ? readConfig(ctx) : loadConfigText(text, ctx.paths.config);
-  return factsFor(ctx, config, configStamp(doc.lines.join('\n')), warnings.map(formatIssue), load);
-}
-
-/** What the system adds to a given config; stamp: its configStamp. */
-export function factsFor(ctx: Context, config: Config, stamp: string, notes: string[], load: boolean): SystemFacts {
-  const source = ctx.paths.config;
-  if (!config.enabled) {
-    return { config, facts: { lanDevices: [], pptpHelper: false, source, stamp }, modules: null, warnings: notes };
-  }
-  const zones = resolveZones(ctx.sys, ctx.paths, config.lanZones);
-  const modules = config.protocols.pptp.mode === 'allow' ? helperModules(ctx.sys, ctx.paths, load) : null;
-  const lanDevices = [...zones.devices, ...config.lanDevices].filter((d, i, all) => all.indexOf(d) === i);
-  notes.push(...zones.notes, ...(modules?.notes ?? []));
-  if (lanDevices.length === 0) notes.push('no LAN device is known, so no traffic is matched; check lan_zone or set lan_device');
-  // The helper is assumed; a kernel without it is learnt when the load fails (applyUnlocked).
-  const facts = { lanDevices, pptpHelper: modules !== null, source, stamp };
-  return { config, facts, modules, warnings: notes };
-}
 
 export function renderFromSystem(ctx: Context, load: boolean, text?: string): Rendered {
   const read = readFacts(ctx, load, text);

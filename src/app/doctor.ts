@@ -10,7 +10,7 @@ import { flowOffloading, masqueradeZones, zoneHelpers } from '../host/firewall.t
 import { listTable } from '../host/nft.ts';
 import { ConfigInvalid, formatIssue } from '../core/config.ts';
 import { loadConfigText } from '../core/load.ts';
-import { factsFor, readFacts, type SystemFacts } from './apply.ts';
+import { factsFor, readFacts, type SystemFacts } from './facts.ts';
 import type { Context } from './context.ts';
 import { CONNTRACK_LIST, readSessionTable, type SessionTable } from './sessions.ts';
 

@@ -5,6 +5,7 @@
 import { loadConfigText, parseConfigText } from '../core/load.ts';
 import { utf8Bytes } from '../core/bytes.ts';
 import { own } from '../core/own.ts';
+import { UsageError } from '../core/config.ts';
 import { commitPending, dropPending, readConfigBytes, writePending } from '../host/configfile.ts';
 import { isProtocolName } from '../core/protocols.ts';
 import { GLOBAL_OPTIONS, PROTOCOL_OPTIONS, listValue } from '../core/schema.ts';
@@ -12,8 +13,6 @@ import { withEspFollowing } from '../core/settings.ts';
 import { editUci, type UciChange } from '../core/uci.ts';
 import { applyUnlocked, underLock, type Rendered } from './apply.ts';
 import type { Context } from './context.ts';
-
-export class UsageError extends Error {}
 
 /**
  * Turns `pptp`, `ipsec.esp`, `l2tp.client` or `log` and its values into a

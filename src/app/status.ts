@@ -1,12 +1,11 @@
 // `status`: what is configured, what is loaded, and what passed or was blocked.
 
-import type { Mode } from '../core/config.ts';
+import { modeOf, type Mode } from '../core/config.ts';
 import { hasHelper, readCounters, type Count } from '../core/counters.ts';
 import { PROTOCOLS, partsOf } from '../core/protocols.ts';
-import { modeOf } from '../core/render.ts';
 import { withHelper, type ModuleState } from '../host/kernel.ts';
 import { listTable } from '../host/nft.ts';
-import { readFacts } from './apply.ts';
+import { readFacts } from './facts.ts';
 import type { Context } from './context.ts';
 
 export interface PartStatus {

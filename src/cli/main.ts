@@ -1,17 +1,10 @@
 // The `vpn-passthrough` command: argument parsing and output only; every
 // action is an app/ call that the rpcd plugin and init script share.
 
-import { apply, appliedSummary, renderFromSystem, stop, type Rendered } from '../app/apply.ts';
+import type { Rendered } from '../app/apply.ts';
 import { readConfig, type Context } from '../app/context.ts';
-import { setOption, UsageError } from '../app/set.ts';
-import { readStatus } from '../app/status.ts';
-import { readSessionTable } from '../app/sessions.ts';
-import { runDoctor } from '../app/doctor.ts';
-import { selfCheck } from '../app/selfcheck.ts';
-import { ConfigInvalid, formatIssue } from '../core/config.ts';
-import { SECTION_TYPES } from '../core/schema.ts';
+import { ConfigInvalid, formatIssue, UsageError } from '../core/config.ts';
 import { LockBusy } from '../host/lock.ts';
-import { formatDoctor, formatSchema, formatStatus, writeSessions, writeSessionsJson } from './format.ts';
 
 export interface Output {
   stdout(text: string): void;
@@ -19,42 +12,6 @@ export interface Output {
 }
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, config: 3, busy: 4 } as const;
-
-export const USAGE = `usage: vpn-passthrough [--json] [-c FILE] <command> [args]
-
-VPN passthrough (PPTP, L2TP, IPsec, GRE) for OpenWrt's firewall4.
-
-commands:
-  status              modes, table loaded or not, counters, PPTP helper
-  sessions            live VPN sessions per LAN client, from conntrack
-  doctor              checks why a VPN might fail, each with its fix;
-                      exit 1 when a check fails
-  apply               render the table and load it in one transaction
-  stop                remove the table (the config stays)
-  render              print the nft script that apply would load; changes nothing
-  check               validate the config file; changes nothing
-  set KEY VALUE...    change one option, then apply. KEY is a protocol
-                      (pptp l2tp ipsec gre: its mode), PROTOCOL.OPTION
-                      (ipsec.esp, l2tp.family, pptp.client ...) or a global
-                      option (enabled, lan_zone, log ...). Lists take
-                      several values, or none to clear. A change of
-                      ipsec's mode takes raw ESP/AH along unless
-                      ipsec.esp was set apart (to the other mode).
-  unset KEY           remove one option: its default applies again
-                      (e.g. unset ipsec.esp: raw ESP/AH follow ipsec)
-  self-check          test the engine on this runtime without touching
-                      the system (exit 1 on failure)
-  help [config]       this text, or every config option
-
-options:
-  --json              print JSON (read commands and errors)
-  -c, --config FILE   config file (default /etc/config/vpn-passthrough)
-  --                  end of options; options also end at a command's
-                      first value (set pptp.client -- -x takes -x as a value)
-
-exit codes: 0 ok, 1 failed (the table was left as it was), 2 usage,
-            3 invalid config (nothing changed), 4 another apply is running
-`;
 
 interface Parsed {
   json: boolean;
@@ -103,28 +60,31 @@ function appliedText(r: Rendered): string {
   return `${what}\n`;
 }
 
-function run(ctx: Context, p: Parsed, out: Output): number {
+async function run(ctx: Context, p: Parsed, out: Output): Promise<number> {
   // The text only where it is printed: formatting is not free on a large table.
   const print = (text: string | (() => string), data: unknown) =>
     out.stdout(p.json ? JSON.stringify(data) + '\n' : typeof text === 'string' ? text : text());
   const warn = (warnings: string[]) => {
     if (!p.json) for (const w of warnings) out.stderr(`warning: ${w}\n`);
   };
+  const printApplied = async (r: Rendered) => print(appliedText(r), (await import('../app/apply.ts')).appliedSummary(r));
   switch (p.command) {
     case 'help':
       expectArgs(p, 1);
-      out.stdout(p.args[0] === 'config' ? formatSchema(SECTION_TYPES) : USAGE);
+      out.stdout((await import('./usage.ts')).helpText(p.args[0]));
       return EXIT.ok;
     case 'status': {
       expectArgs(p, 0);
-      const status = readStatus(ctx);
+      const status = (await import('../app/status.ts')).readStatus(ctx);
+      const { formatStatus } = await import('./format.ts');
       print(() => formatStatus(status), status);
       return EXIT.ok;
     }
     case 'sessions': {
       expectArgs(p, 0);
       // Written as it is formatted, a session at a time: a table of any size fits.
-      const sessions = readSessionTable(ctx);
+      const sessions = (await import('../app/sessions.ts')).readSessionTable(ctx);
+      const { writeSessions, writeSessionsJson } = await import('./format.ts');
       const write = (text: string) => out.stdout(text);
       if (p.json) writeSessionsJson(sessions, write);
       else writeSessions(sessions, write);
@@ -132,20 +92,21 @@ function run(ctx: Context, p: Parsed, out: Output): number {
     }
     case 'doctor': {
       expectArgs(p, 0);
-      const report = runDoctor(ctx);
+      const report = (await import('../app/doctor.ts')).runDoctor(ctx);
+      const { formatDoctor } = await import('./format.ts');
       print(() => formatDoctor(report.checks), report);
       return report.checks.some((c) => c.verdict === 'fail') ? EXIT.failed : EXIT.ok;
     }
     case 'self-check': {
       expectArgs(p, 0);
-      const r = selfCheck();
+      const r = (await import('../app/selfcheck.ts')).selfCheck();
       const text = r.failed.length ? `self-check FAILED: ${r.failed.join(', ')}\n` : `self-check ok (${r.total} checks)\n`;
       print(text, r);
       return r.failed.length ? EXIT.failed : EXIT.ok;
     }
     case 'render': {
       expectArgs(p, 0);
-      const r = renderFromSystem(ctx, false);
+      const r = (await import('../app/apply.ts')).renderFromSystem(ctx, false);
       warn(r.warnings);
       print(r.script, { script: r.script, warnings: r.warnings });
       return EXIT.ok;
@@ -160,29 +121,30 @@ function run(ctx: Context, p: Parsed, out: Output): number {
     }
     case 'apply': {
       expectArgs(p, 0);
+      const { apply } = await import('../app/apply.ts');
       const r = apply(ctx);
       warn(r.warnings);
-      print(appliedText(r), appliedSummary(r));
+      await printApplied(r);
       return EXIT.ok;
     }
     case 'stop': {
       expectArgs(p, 0);
-      stop(ctx);
+      (await import('../app/apply.ts')).stop(ctx);
       print('table inet vpn_passthrough removed\n', { stopped: true });
       return EXIT.ok;
     }
     case 'set': {
       if (p.args.length < 1) throw new UsageError('set needs KEY and VALUE, e.g. `set pptp block`');
-      const r = setOption(ctx, p.args[0], p.args.slice(1));
+      const r = (await import('../app/set.ts')).setOption(ctx, p.args[0], p.args.slice(1));
       warn(r.warnings);
-      print(appliedText(r), appliedSummary(r));
+      await printApplied(r);
       return EXIT.ok;
     }
     case 'unset': {
       if (p.args.length !== 1) throw new UsageError('unset needs one KEY, e.g. `unset ipsec.esp`');
-      const r = setOption(ctx, p.args[0], null);
+      const r = (await import('../app/set.ts')).setOption(ctx, p.args[0], null);
       warn(r.warnings);
-      print(appliedText(r), appliedSummary(r));
+      await printApplied(r);
       return EXIT.ok;
     }
     default:
@@ -199,11 +161,11 @@ function fail(p: Parsed | null, out: Output, code: number, message: string, issu
 }
 
 /** Runs one command line; returns the exit code. */
-export function runCli(argv: string[], makeContext: (config?: string) => Context, out: Output): number {
+export async function runCli(argv: string[], makeContext: (config?: string) => Context, out: Output): Promise<number> {
   let parsed: Parsed | null = null;
   try {
     parsed = parseArgs(argv);
-    return run(makeContext(parsed.config), parsed, out);
+    return await run(makeContext(parsed.config), parsed, out);
   } catch (e) {
     if (e instanceof UsageError) return fail(parsed, out, EXIT.usage, e.message);
     if (e instanceof ConfigInvalid) {

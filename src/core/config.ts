@@ -1,7 +1,7 @@
 // The validated configuration: what the rest of the program works from.
 
 import type { Address } from './address.ts';
-import type { ProtocolName } from './protocols.ts';
+import type { Part, ProtocolName } from './protocols.ts';
 
 export type Mode = 'allow' | 'block';
 export type Family = 'ipv4' | 'ipv6' | 'any';
@@ -32,6 +32,12 @@ export interface Config {
   protocols: Record<ProtocolName, ProtocolConfig>;
 }
 
+/** The mode that governs a part: ESP and AH follow ipsec.esp. */
+export function modeOf(config: Config, part: Part): Mode {
+  const protocol = config.protocols[part.protocol];
+  return part.modeOption === 'esp' ? protocol.esp : protocol.mode;
+}
+
 /** A problem found in the configuration, located as precisely as possible. */
 export interface ConfigIssue {
   file: string;
@@ -56,3 +62,6 @@ export class ConfigInvalid extends Error {
     super(issues.map(formatIssue).join('\n'));
   }
 }
+
+/** A command line or setting name that does not say something valid (exit 2). */
+export class UsageError extends Error {}

@@ -2,6 +2,10 @@
 
 import { PARTS, type PartName } from './protocols.ts';
 
+/** Our table, as the renderer writes it and every reader finds it. */
+export const TABLE = 'vpn_passthrough';
+export const FAMILY = 'inet';
+
 export interface Count {
   packets: number;
   bytes: number;

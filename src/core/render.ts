@@ -2,12 +2,9 @@
 // Pure and deterministic: the golden files under test/golden are its output.
 
 import type { Address } from './address.ts';
-import type { Config, Mode, ProtocolConfig } from './config.ts';
-import { ESP_SENDERS, HELPER_COUNTER, LOADED_FROM } from './counters.ts';
+import { modeOf, type Config, type ProtocolConfig } from './config.ts';
+import { ESP_SENDERS, FAMILY, HELPER_COUNTER, LOADED_FROM, TABLE } from './counters.ts';
 import { PARTS, PPTP_HELPER, PROTOCOLS, partsOf, type Part } from './protocols.ts';
-
-export const TABLE = 'vpn_passthrough';
-export const FAMILY = 'inet';
 
 /** What the system adds to the config: known only on the router. */
 export interface Facts {
@@ -22,11 +19,6 @@ export interface Facts {
 }
 
 const T = '\t';
-
-export function modeOf(config: Config, part: Part): Mode {
-  const protocol = config.protocols[part.protocol];
-  return part.modeOption === 'esp' ? protocol.esp : protocol.mode;
-}
 
 function list(items: string[]): string {
   return `{ ${items.join(', ')} }`;

@@ -1,7 +1,7 @@
 // nft as a program: check a script, load it in one transaction, read the
 // table back as JSON. Scripts go in on stdin; errors keep argv and stderr.
 
-import { FAMILY, TABLE } from '../core/render.ts';
+import { FAMILY, TABLE } from '../core/counters.ts';
 import type { Paths } from './paths.ts';
 import { HostError, describeFailure, type System } from './system.ts';
 

@@ -5,12 +5,7 @@
 // code and rejects anything but an object, so every error is an object too:
 // {"error": {"code", "message", "field"?}}.
 
-import { appliedSummary, apply } from '../app/apply.ts';
 import { readConfig, type Context } from '../app/context.ts';
-import { runDoctor } from '../app/doctor.ts';
-import { readSessions } from '../app/sessions.ts';
-import { setOptions } from '../app/set.ts';
-import { readStatus } from '../app/status.ts';
 import { ConfigInvalid, formatIssue } from '../core/config.ts';
 import { fromUtf8 } from '../core/bytes.ts';
 import { parseJson } from '../core/json.ts';
@@ -35,24 +30,34 @@ type Args = Record<string, unknown>;
 
 interface Method {
   signature: Record<string, unknown>;
-  run(ctx: Context, args: Args): object;
+  /** Modules load per method: rpcd starts the plugin anew for every call. */
+  run(ctx: Context, args: Args): Promise<object>;
 }
 
+const sessions = async (ctx: Context) => (await import('../app/sessions.ts')).readSessions(ctx, undefined, MAX_SESSIONS);
+const status = async (ctx: Context) => (await import('../app/status.ts')).readStatus(ctx);
+
 const METHODS: Record<string, Method> = {
-  status: { signature: {}, run: (ctx) => readStatus(ctx) },
-  sessions: { signature: {}, run: (ctx) => readSessions(ctx, undefined, MAX_SESSIONS) },
-  doctor: { signature: {}, run: (ctx) => runDoctor(ctx) },
+  status: { signature: {}, run: status },
+  sessions: { signature: {}, run: sessions },
+  doctor: { signature: {}, run: async (ctx) => (await import('../app/doctor.ts')).runDoctor(ctx) },
   // What a page polls, in one process: a small router starts one qjs, not two.
-  overview: { signature: {}, run: (ctx) => ({ status: readStatus(ctx), sessions: readSessions(ctx, undefined, MAX_SESSIONS) }) },
-  get: { signature: {}, run: (ctx) => toSettings(readConfig(ctx).config) },
+  overview: { signature: {}, run: async (ctx) => ({ status: await status(ctx), sessions: await sessions(ctx) }) },
+  get: { signature: {}, run: async (ctx) => toSettings(readConfig(ctx).config) },
   set: {
     signature: { global: {}, protocols: {} },
-    run(ctx, args) {
-      const r = setOptions(ctx, settingsToChanges(args));
+    async run(ctx, args) {
+      const r = (await import('../app/set.ts')).setOptions(ctx, settingsToChanges(args));
       return { applied: true, config: toSettings(r.config), warnings: r.warnings };
     },
   },
-  apply: { signature: {}, run: (ctx) => appliedSummary(apply(ctx)) },
+  apply: {
+    signature: {},
+    async run(ctx) {
+      const { appliedSummary, apply } = await import('../app/apply.ts');
+      return appliedSummary(apply(ctx));
+    },
+  },
 };
 
 /**
@@ -90,7 +95,7 @@ function parseArgs(bytes: string): Args {
   return rest;
 }
 
-function call(method: string, input: string, makeContext: () => Context): object {
+async function call(method: string, input: string, makeContext: () => Context): Promise<object> {
   const m = own(METHODS, method);
   if (m === undefined) throw new BadInput(`unknown method '${method}'; known: ${Object.keys(METHODS).join(', ')}`);
   const args = parseArgs(input);
@@ -101,8 +106,8 @@ function call(method: string, input: string, makeContext: () => Context): object
 }
 
 /** One plugin run: argv after the program name, stdin read on demand (as bytes); returns the JSON to print. */
-export function runPlugin(argv: string[], readInput: () => string, makeContext: () => Context): string {
-  const answer = (() => {
+export async function runPlugin(argv: string[], readInput: () => string, makeContext: () => Context): Promise<string> {
+  const answer = await (async () => {
     if (argv[0] === 'list' && argv.length === 1) {
       const list: Record<string, object> = {};
       for (const name of Object.keys(METHODS)) list[name] = METHODS[name].signature;
@@ -110,7 +115,7 @@ export function runPlugin(argv: string[], readInput: () => string, makeContext: 
     }
     if (argv[0] !== 'call' || argv.length !== 2) return error('bad_input', 'usage: list | call <method>');
     try {
-      return call(argv[1], readInput(), makeContext);
+      return await call(argv[1], readInput(), makeContext);
     } catch (e) {
       if (e instanceof BadInput) return error('bad_input', e.message);
       if (e instanceof InvalidArgument) return error('invalid', e.message, { field: e.field });

@@ -2,5 +2,5 @@
 
 import { ROOT } from '../../lab/paths.ts';
 
-export { BUNDLE, QJS, ROOT } from '../../lab/paths.ts';
+export { BUNDLE, bundleFiles, QJS, ROOT } from '../../lab/paths.ts';
 export const GOLDEN = `${ROOT}test/golden`;

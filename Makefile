@@ -9,17 +9,24 @@
 DEBIAN_PACKAGES := nftables conntrack iproute2 python3 make gcc libc6-dev \
 	python3-scapy strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins \
 	libstrongswan-standard-plugins iputils-ping time procps kmod util-linux mount \
-	chromium
+	chromium gettext
 SOURCES := $(shell find src -name '*.ts') tools/build.mjs package.json
 VERSION := $(shell sed -n 's/^PKG_VERSION:=//p' openwrt/vpn-passthrough/Makefile)-$(shell sed -n 's/^PKG_RELEASE:=//p' openwrt/vpn-passthrough/Makefile)
 LUCI_VIEW := dist/luci/htdocs/luci-static/resources/view/vpn-passthrough/vpn-passthrough.js
-IPKS := dist/vpn-passthrough_$(VERSION)_all.ipk dist/luci-app-vpn-passthrough_$(VERSION)_all.ipk
+# The translations: the languages the LuCI app's feed Makefile packages, each
+# under LuCI's code for it (its LANG_ALIAS, as luci.mk's LUCI_LC_ALIAS: zh_Hans is zh-cn).
+LUCI_MK := openwrt/luci-app-vpn-passthrough/Makefile
+LANGUAGES := $(shell sed -n 's/^LANGUAGES:=//p' $(LUCI_MK))
+lang_code = $(or $(shell sed -n 's/^LANG_ALIAS\.$(1):=//p' $(LUCI_MK)),$(1))
+LMOS := $(foreach l,$(LANGUAGES),dist/luci/i18n/vpn-passthrough.$(call lang_code,$(l)).lmo)
+PKGS := vpn-passthrough luci-app-vpn-passthrough $(foreach l,$(LANGUAGES),luci-i18n-vpn-passthrough-$(call lang_code,$(l)))
+IPKS := $(foreach p,$(PKGS),dist/$(p)_$(VERSION)_all.ipk)
 # apk versions: $(PKG_VERSION)-r$(PKG_RELEASE)
-APKS := $(foreach p,vpn-passthrough luci-app-vpn-passthrough,dist/$(p)-$(subst -,-r,$(VERSION)).apk)
+APKS := $(foreach p,$(PKGS),dist/$(p)-$(subst -,-r,$(VERSION)).apk)
 
 .PHONY: all deps test typecheck bench lab pot cross clean
 
-all: deps node_modules/.installed build/qjs dist/vpn-passthrough.js $(LUCI_VIEW) $(IPKS) $(APKS)
+all: deps node_modules/.installed build/qjs dist/vpn-passthrough.js $(LUCI_VIEW) $(LMOS) $(IPKS) $(APKS)
 	@echo "packages:"; for f in $(IPKS) $(APKS); do echo "  $$f"; done
 
 # Debian packages for building QuickJS and for the tests (nft, netns, the
@@ -48,21 +55,33 @@ dist/vpn-passthrough.js: $(SOURCES) node_modules/.installed
 $(LUCI_VIEW): $(shell find luci/src luci/types -name '*.ts') luci/build.mjs $(SOURCES) node_modules/.installed
 	node luci/build.mjs
 
-# Rewrites the LuCI po template from the view's _() strings.
+# Rewrites the LuCI po template from the view's _() strings, then merges it
+# into each language's .po as LuCI's build/i18n-update.pl does (msgmerge:
+# new msgids untranslated, no fuzzy guesses, gone ones kept as #~).
 pot: node_modules/.installed
 	node luci/build.mjs --pot
+	for po in luci/po/*/vpn-passthrough.po; do msgmerge -U -N --no-wrap --backup=none -q $$po luci/po/templates/vpn-passthrough.pot; done
 
-# .ipk files without the OpenWrt SDK, from what the feed Makefiles install.
-$(IPKS): dist/vpn-passthrough.js $(LUCI_VIEW) tools/ipk.mjs tools/packages.mjs $(shell find files luci/root openwrt -type f)
+# A language's catalog, compiled as LuCI's po2lmo compiles it (tools/lmo.mjs).
+define lmo_rule
+dist/luci/i18n/vpn-passthrough.$(call lang_code,$(1)).lmo: luci/po/$(1)/vpn-passthrough.po tools/lmo.mjs
+	@mkdir -p dist/luci/i18n
+	node tools/lmo.mjs $$< $$@
+endef
+$(foreach l,$(LANGUAGES),$(eval $(call lmo_rule,$(l))))
+
+# .ipk files without the OpenWrt SDK, from what the feed Makefiles install
+# (one run writes them all: a grouped target).
+$(IPKS) &: dist/vpn-passthrough.js $(LUCI_VIEW) $(LMOS) tools/ipk.mjs tools/packages.mjs $(shell find files luci/root openwrt -type f)
 	node tools/ipk.mjs >/dev/null
 
 # .apk files (APK v3, OpenWrt 25.12 and later) from the same Makefiles,
 # without the SDK or apk-tools; each is read back and checked once written.
 # mtimes: SOURCE_DATE_EPOCH, else the last commit's time.
-$(APKS): dist/vpn-passthrough.js $(LUCI_VIEW) tools/apk.mjs tools/apk-adb.mjs tools/apk-mkpkg.mjs tools/apk-read.mjs tools/packages.mjs $(shell find files luci/root openwrt -type f)
+$(APKS) &: dist/vpn-passthrough.js $(LUCI_VIEW) $(LMOS) tools/apk.mjs tools/apk-adb.mjs tools/apk-mkpkg.mjs tools/apk-read.mjs tools/packages.mjs $(shell find files luci/root openwrt -type f)
 	node tools/apk.mjs >/dev/null
 
-# dist/feed/: both packages as .ipk and .apk with opkg's Packages(.gz) and
+# dist/feed/: every package as .ipk and .apk with opkg's Packages(.gz) and
 # apk's packages.adb, for /etc/opkg/customfeeds.conf and
 # /etc/apk/repositories.d/customfeeds.list. Signed with KEY_APK (RSA or
 # ECDSA PEM) and KEY_USIGN (usign secret key) when given; new keys:

@@ -95,14 +95,18 @@ function menuTitles() {
   return Object.values(menu).map((node) => ({ msgid: node.title, ref: MENU }));
 }
 
+/** The po template of the view's strings and the menu titles, as `--pot` writes it. */
+export function template() {
+  return pot([...messages(readFileSync(root + SOURCE, 'utf8'), SOURCE), ...menuTitles()]);
+}
+
 if (fileURLToPath(import.meta.url) === process.argv[1]) {
-  const source = readFileSync(root + SOURCE, 'utf8');
   const js = await buildView();
   mkdirSync(dirname(root + VIEW), { recursive: true });
   writeFileSync(root + VIEW, js);
   console.log(`${VIEW}: ${js.length} bytes`);
   if (process.argv.includes('--pot')) {
-    writeFileSync(root + POT, pot([...messages(source, SOURCE), ...menuTitles()]));
+    writeFileSync(root + POT, template());
     console.log(`${POT} written`);
   }
 }

@@ -19,6 +19,7 @@ import { canNetns, makeNetns } from '../lab/netns.ts';
 import { resign } from '../tools/apk-adb.mjs';
 import { mkpkg } from '../tools/apk-mkpkg.mjs';
 import { readApk } from '../tools/apk-read.mjs';
+import { LANGUAGES } from './lib/i18n.ts';
 import { bundleFiles, QJS, ROOT } from './lib/paths.ts';
 
 const makefile = readFileSync(`${ROOT}openwrt/vpn-passthrough/Makefile`, 'utf8');
@@ -79,6 +80,10 @@ t.test('apk add, upgrade, del on a router', { skip: canOverlay ? false : canNetn
   put('/tmp/vpn-passthrough-r1.apk', r1);
   put('/tmp/signed/vpn-passthrough-r1.apk', resign(r1, [key.privateKey]));
   put('/tmp/luci-app-vpn-passthrough-r1.apk', readFileSync(`${ROOT}dist/luci-app-vpn-passthrough-${R1}.apk`));
+  const [german] = LANGUAGES;
+  put(`/tmp/${german.pkg}-r1.apk`, readFileSync(`${ROOT}dist/${german.pkg}-${R1}.apk`));
+  // luci-base's /etc/config/luci, where a translation registers its language.
+  put('/etc/config/luci', "config core 'main'\n\toption lang 'auto'\n\nconfig internal 'languages'\n");
   put('/tmp/vpn-passthrough-r2.apk', readFileSync(`${next}/out/vpn-passthrough-${R2}.apk`));
   t.equal(readApk(readFileSync(`${next}/out/vpn-passthrough-${R2}.apk`)).info.version, R2, `r2 is ${R2}`);
 
@@ -127,6 +132,10 @@ t.test('apk add, upgrade, del on a router', { skip: canOverlay ? false : canNetn
     t.match(ok('vpn-passthrough status'), /table inet vpn_passthrough loaded/);
     ok('apk add --allow-untrusted /tmp/luci-app-vpn-passthrough-r1.apk');
     t.ok(exists('/www/luci-static/resources/view/vpn-passthrough/vpn-passthrough.js'), 'the LuCI page is in place');
+    ok(`apk add --allow-untrusted /tmp/${german.pkg}-r1.apk`);
+    t.ok(exists(`/usr/lib/lua/luci/i18n/vpn-passthrough.${german.code}.lmo`), `${german.pkg}: the catalog in place`);
+    t.equal(ok(`uci get luci.languages.${german.code}`).trim(), german.title, `${german.pkg}: the language offered in LuCI`);
+    t.notOk(exists(`/etc/uci-defaults/${german.pkg}`), `${german.pkg}: its uci-defaults script ran and is gone`);
   });
 
   t.test(`apk add r2: the admin's config kept, the new one as .apk-new`, async (t) => {
@@ -146,6 +155,8 @@ t.test('apk add, upgrade, del on a router', { skip: canOverlay ? false : canNetn
   });
 
   t.test('apk del: no table, no include, the config kept', async (t) => {
+    ok(`apk del ${german.pkg}`);
+    t.notOk(exists(`/usr/lib/lua/luci/i18n/vpn-passthrough.${german.code}.lmo`), `${german.pkg}: its catalog removed`);
     ok('apk del luci-app-vpn-passthrough');
     ok('apk del vpn-passthrough');
     t.not(table().status, 0, 'the table is gone');

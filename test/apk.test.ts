@@ -18,6 +18,7 @@ import { inflateRawSync } from 'node:zlib';
 import { mkpkg } from '../tools/apk-mkpkg.mjs';
 import { readApk } from '../tools/apk-read.mjs';
 import { BLOCK, SCHEMA, block, decompress, keyId, parseBlocks, resign, versionCompare, versionValid, VERSION } from '../tools/apk-adb.mjs';
+import { LANGUAGES } from './lib/i18n.ts';
 import { bundleFiles, ROOT } from './lib/paths.ts';
 import { untar } from './lib/tar.ts';
 
@@ -27,7 +28,9 @@ const makefile = readFileSync(`${ROOT}openwrt/vpn-passthrough/Makefile`, 'utf8')
 const field = (name: string) => new RegExp(`^${name}:=(.*)$`, 'm').exec(makefile)![1];
 const APK_VERSION = `${field('PKG_VERSION')}-r${field('PKG_RELEASE')}`;
 const IPK_VERSION = `${field('PKG_VERSION')}-${field('PKG_RELEASE')}`;
-const NAMES = ['vpn-passthrough', 'luci-app-vpn-passthrough'];
+const NAMES = ['vpn-passthrough', 'luci-app-vpn-passthrough', ...LANGUAGES.map((l) => l.pkg)];
+// The feed directory a package's Makefile is in (the translations are built by the LuCI app's).
+const SOURCE = (name: string) => (name.startsWith('luci-i18n-') ? 'luci-app-vpn-passthrough' : name);
 const APK = (name: string) => `${ROOT}dist/${name}-${APK_VERSION}.apk`;
 
 const tmp = (what: string) => {
@@ -101,8 +104,8 @@ t.test('every package make built, read back', async (t) => {
       t.equal(pkg.info.version, APK_VERSION);
       t.equal(pkg.info.arch, 'noarch', 'PKGARCH all: noarch');
       t.equal(pkg.info.license, 'GPL-2.0-only');
-      t.equal(pkg.info.origin, `openwrt/${name}`);
-      const maintainer = /^PKG_MAINTAINER:=(.*)$/m.exec(readFileSync(`${ROOT}openwrt/${name}/Makefile`, 'utf8'))?.[1];
+      t.equal(pkg.info.origin, `openwrt/${SOURCE(name)}`, 'origin: the feed directory of its Makefile');
+      const maintainer = /^PKG_MAINTAINER:=(.*)$/m.exec(readFileSync(`${ROOT}openwrt/${SOURCE(name)}/Makefile`, 'utf8'))?.[1];
       t.ok(maintainer, 'the Makefile names a maintainer');
       t.equal(pkg.info.maintainer, maintainer, "PKG_MAINTAINER as the package's maintainer");
       t.same(pkg.provides, [`${name}-any`], "package-pack.mk's implicit <pkg>-any");
@@ -141,6 +144,9 @@ t.test('every package make built, read back', async (t) => {
       t.notMatch(s['post-install'], /\$0|\$@/, 'no $0: under apk it names /proc/self/fd/N');
       t.equal(s['post-upgrade'], `#!/bin/sh\nexport PKG_UPGRADE=1\n${s['post-install'].replace(/^#!.*\n/, '')}`, 'post-upgrade: PKG_UPGRADE=1, then post-install');
       t.match(s['pre-deinstall'], new RegExp(`export pkgname="${name}"\ndefault_prerm\n`));
+      if (name.startsWith('luci-i18n-')) {
+        t.match(s['post-install'], new RegExp(`default_postinst\n\t\\[ -n "\\$\\{IPKG_INSTROOT\\}" \\] \\|\\| \\{\n\t\t\\(\\. /etc/uci-defaults/${name}\\)`), "then luci.mk's postinst: the language offered");
+      }
       if (name === 'vpn-passthrough') {
         t.match(s['post-install'], /default_postinst\n\[ -n "\$\{IPKG_INSTROOT\}" \] \|\| \/etc\/init.d\/rpcd reload/, 'then the package\'s own postinst');
         t.match(s['pre-deinstall'], /default_prerm\nif \[ -z "\$\{IPKG_INSTROOT\}" \]; then\n\tuci -q delete firewall.vpn_passthrough/);

@@ -20,13 +20,14 @@ import { gunzipSync } from 'node:zlib';
 import { readApk, readIndex } from '../tools/apk-read.mjs';
 import { BLOCK, SCHEMA, decompress, parseBlocks } from '../tools/apk-adb.mjs';
 import { opkgIndex, usignGenerate } from '../tools/feed.mjs';
+import { LANGUAGES } from './lib/i18n.ts';
 import { ROOT } from './lib/paths.ts';
 
 const makefile = readFileSync(`${ROOT}openwrt/vpn-passthrough/Makefile`, 'utf8');
 const field = (name: string) => new RegExp(`^${name}:=(.*)$`, 'm').exec(makefile)![1];
 const APK_VERSION = `${field('PKG_VERSION')}-r${field('PKG_RELEASE')}`;
 const IPK_VERSION = `${field('PKG_VERSION')}-${field('PKG_RELEASE')}`;
-const NAMES = ['luci-app-vpn-passthrough', 'vpn-passthrough'];
+const NAMES = ['luci-app-vpn-passthrough', ...LANGUAGES.map((l) => l.pkg), 'vpn-passthrough'];
 
 const tmp = (what: string) => {
   const dir = mkdtempSync(`${tmpdir()}/feed-test-${what}-`);
@@ -56,11 +57,9 @@ t.test('an unsigned feed', async (t) => {
   // The quickjs .ipk files go in too when `make cross` built them.
   const cross = readdirSync(`${ROOT}dist`).filter((f) => /^quickjs_.*\.ipk$/.test(f));
   t.same(files, [
-    'Packages', 'Packages.gz',
-    `luci-app-vpn-passthrough-${APK_VERSION}.apk`, `luci-app-vpn-passthrough_${IPK_VERSION}_all.ipk`,
-    'packages.adb', ...cross,
-    `vpn-passthrough-${APK_VERSION}.apk`, `vpn-passthrough_${IPK_VERSION}_all.ipk`,
-  ].sort(), 'both packages in both formats and both indexes; no signatures without keys');
+    'Packages', 'Packages.gz', 'packages.adb', ...cross,
+    ...NAMES.flatMap((name) => [`${name}-${APK_VERSION}.apk`, `${name}_${IPK_VERSION}_all.ipk`]),
+  ].sort(), 'every package (the engine, the page, a translation per language) in both formats and both indexes; no signatures without keys');
 
   // opkg: Packages and Packages.gz.
   const packages = readFileSync(`${out}/Packages`, 'utf8');

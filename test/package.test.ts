@@ -20,6 +20,8 @@ import { tmpdir } from 'node:os';
 import { gunzipSync } from 'node:zlib';
 import { atExit } from '../lab/cleanup.ts';
 import { canNetns, makeNetns } from '../lab/netns.ts';
+import { compilePo } from '../tools/lmo.mjs';
+import { LANGUAGES, PO } from './lib/i18n.ts';
 import { bundleFiles, QJS, ROOT } from './lib/paths.ts';
 import { lockTarget } from './lib/lock.ts';
 import { untar } from './lib/tar.ts';
@@ -83,6 +85,27 @@ t.test('the .ipk files, unpacked as opkg unpacks them', async (t) => {
   ]);
 });
 
+// As luci.mk's LuciTranslation packages a language (openwrt/luci 51da4d1).
+t.test('a translation per language, as luci.mk packages it', async (t) => {
+  for (const l of LANGUAGES) {
+    t.ok(existsSync(IPK(l.pkg)), `${l.pkg}: built by make`);
+    const pkg = ipk(l.pkg);
+    const control = pkg.text('./control')!;
+    t.match(control, new RegExp(`^Package: ${l.pkg}\nVersion: ${VERSION}\nDepends: luci-app-vpn-passthrough\nSource: openwrt/luci-app-vpn-passthrough\nSourceName: luci-app-vpn-passthrough\n`),
+      `${l.pkg}: needs the page, built from its Makefile`);
+    t.match(control, `Description: luci-app-vpn-passthrough - ${l.code} translation\n Translation for luci-app-vpn-passthrough - ${l.title}\n`);
+    const files = pkg.data.filter((m) => m.type === '0');
+    t.same(files.map((m) => [m.name, (m.mode & 0o777).toString(8)]), [
+      [`./etc/uci-defaults/luci-i18n-vpn-passthrough-${l.code}`, '644'],
+      [`./usr/lib/lua/luci/i18n/vpn-passthrough.${l.code}.lmo`, '644'],
+    ], `${l.pkg}: the catalog where LuCI loads *.${l.code}.lmo, and the script that offers the language`);
+    t.same(files[1].data, compilePo(readFileSync(PO(l)))!, `${l.pkg}: the catalog compiled from luci/po/${l.po}`);
+    t.equal(files[0].data.toString(), `uci set luci.languages.${l.code.replace(/-/g, '_')}='${l.title}'; uci commit luci\n`);
+    t.match(pkg.text('./postinst-pkg'), new RegExp(`\\(\\. /etc/uci-defaults/luci-i18n-vpn-passthrough-${l.code}\\) && rm -f /etc/uci-defaults/luci-i18n-vpn-passthrough-${l.code}`),
+      `${l.pkg}: its postinst runs the script, as luci.mk's does`);
+  }
+});
+
 t.test('the same inputs give the same bytes', async (t) => {
   const a = mkdtempSync(`${tmpdir()}/ipk-a-`);
   const b = mkdtempSync(`${tmpdir()}/ipk-b-`);
@@ -140,7 +163,9 @@ t.test('installed on a router: lifecycle', { skip: canOverlay ? false : canNetns
   put('/run/fw4.state', readFileSync(`${ROOT}test/fixtures/fw4.state`));
   put('/run/lock/.keep', '');
   put('/tmp/fw4.nft', FW4);
-  for (const name of ['vpn-passthrough', 'luci-app-vpn-passthrough']) copyFileSync(IPK(name), `${upper}/tmp/${name}.ipk`);
+  // luci-base's /etc/config/luci, where a translation registers its language.
+  put('/etc/config/luci', "config core 'main'\n\toption lang 'auto'\n\nconfig internal 'languages'\n");
+  for (const name of ['vpn-passthrough', 'luci-app-vpn-passthrough', ...LANGUAGES.map((l) => l.pkg)]) copyFileSync(IPK(name), `${upper}/tmp/${name}.ipk`);
 
   /** A shell command inside the scratch root, chrooted, in the namespace. */
   const root = (command: string) => {
@@ -184,6 +209,12 @@ t.test('installed on a router: lifecycle', { skip: canOverlay ? false : canNetns
     t.match(ok('vpn-passthrough status'), /table inet vpn_passthrough loaded/);
     ok('opkg install /tmp/luci-app-vpn-passthrough.ipk');
     t.ok(existsSync(`${upper}/www/luci-static/resources/view/vpn-passthrough/vpn-passthrough.js`), 'the LuCI view is in place');
+    for (const l of LANGUAGES) {
+      ok(`opkg install /tmp/${l.pkg}.ipk`);
+      t.ok(existsSync(`${upper}/usr/lib/lua/luci/i18n/vpn-passthrough.${l.code}.lmo`), `${l.pkg}: the catalog is where LuCI loads *.${l.code}.lmo`);
+      t.equal(ok(`uci get luci.languages.${l.code.replace(/-/g, '_')}`).trim(), l.title, `${l.pkg}: ${l.title} offered in LuCI's language list`);
+      t.notOk(existsSync(`${upper}/etc/uci-defaults/${l.pkg}`), `${l.pkg}: its uci-defaults script ran and is gone`);
+    }
   });
 
   // As fw4's run_includes runs a script include: sourced by sh, ACTION=includes.
@@ -246,6 +277,10 @@ t.test('installed on a router: lifecycle', { skip: canOverlay ? false : canNetns
   });
 
   t.test('opkg remove: no table, no include, the config kept', async (t) => {
+    for (const l of LANGUAGES) {
+      ok(`opkg remove ${l.pkg}`);
+      t.notOk(existsSync(`${upper}/usr/lib/lua/luci/i18n/vpn-passthrough.${l.code}.lmo`), `${l.pkg}: its catalog removed`);
+    }
     ok('opkg remove luci-app-vpn-passthrough');
     // The admin took the include out already: removal must not depend on it.
     ok('uci -q delete firewall.vpn_passthrough; uci commit firewall');

@@ -24,10 +24,10 @@
 // Usage: node tools/apk.mjs [OUTDIR]   (after the bundle and the LuCI view are built)
 
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, lstatSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, lstatSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname } from 'node:path';
-import { PACKAGES, sourceDateEpoch } from './packages.mjs';
+import { fileBytes, PACKAGES, sourceDateEpoch } from './packages.mjs';
 import { mkpkg } from './apk-mkpkg.mjs';
 import { readApk } from './apk-read.mjs';
 
@@ -100,7 +100,7 @@ export function stageTree(pkg, idir) {
   chmodSync(idir, 0o755);
   for (const [source, target, mode] of pkg.files) {
     dir(dirname(idir + target));
-    copyFileSync(source, idir + target);
+    writeFileSync(idir + target, fileBytes(source));
     chmodSync(idir + target, mode);
   }
   const meta = `${idir}/lib/apk/packages`;
@@ -129,7 +129,7 @@ export function buildApk(pkg, outDir = 'dist', { epoch = sourceDateEpoch(), comp
     const { file } = mkpkg({ info: apkInfo(pkg), scripts: apkScripts(pkg), files: idir, sourceDateEpoch: epoch, compressed, signKeys });
     // Read back: a package that does not walk cleanly is not written.
     const back = readApk(file);
-    const want = pkg.files.map(([source, target]) => [target, readFileSync(source)]);
+    const want = pkg.files.map(([source, target]) => [target, fileBytes(source)]);
     for (const [target, bytes] of want) {
       const f = back.files.find((x) => x.path === target);
       if (!f || !f.data.equals(bytes)) throw new Error(`${pkg.name}: ${target} did not read back as built`);

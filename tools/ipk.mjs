@@ -7,11 +7,11 @@
 //        node tools/ipk.mjs --quickjs ARCH...  (after make cross)
 
 import { create } from 'tar';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { dirname } from 'node:path';
-import { PACKAGES, readQuickjs } from './packages.mjs';
+import { fileBytes, PACKAGES, readQuickjs } from './packages.mjs';
 
 const epoch = Number(process.env.SOURCE_DATE_EPOCH ?? 0);
 
@@ -67,7 +67,7 @@ function control(pkg, installedSize) {
     `Version: ${pkg.version}`,
     ...(pkg.depends.length ? [`Depends: ${pkg.depends.join(', ')}`] : []),
     `Source: ${pkg.source}`,
-    `SourceName: ${pkg.name}`,
+    `SourceName: ${pkg.sourceName}`,
     `License: ${pkg.license}`,
     `Section: ${pkg.section}`,
     `SourceDateEpoch: ${epoch}`,
@@ -87,7 +87,7 @@ export async function buildIpk(pkg, outDir = 'dist') {
     for (const [source, target, mode] of pkg.files) {
       const path = data + target;
       mkdirSync(dirname(path), { recursive: true });
-      copyFileSync(source, path);
+      writeFileSync(path, fileBytes(source));
       chmodSync(path, mode);
     }
     await tarball(data, sortedTree(pkg.files.map(([, target]) => target.slice(1))), `${work}/data.tar.gz`);

@@ -5,11 +5,12 @@
 # openssl (libstrongswan-standard-plugins), kernel-libipsec
 # (libcharon-extra-plugins), socket-default (strongswan-libcharon) and vici
 # (strongswan-swanctl); the lab and package tests also run sysctl (procps),
-# modprobe (kmod), unshare, setpriv and mount (util-linux, mount).
+# modprobe (kmod), unshare, setpriv and mount (util-linux, mount); make
+# bench runs iperf3.
 DEBIAN_PACKAGES := nftables conntrack iproute2 python3 make gcc libc6-dev \
 	python3-scapy strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins \
 	libstrongswan-standard-plugins iputils-ping time procps kmod util-linux mount \
-	chromium gettext
+	chromium gettext iperf3
 SOURCES := $(shell find src -name '*.ts') tools/build.mjs package.json
 VERSION := $(shell sed -n 's/^PKG_VERSION:=//p' openwrt/vpn-passthrough/Makefile)-$(shell sed -n 's/^PKG_RELEASE:=//p' openwrt/vpn-passthrough/Makefile)
 LUCI_VIEW := dist/luci/htdocs/luci-static/resources/view/vpn-passthrough/vpn-passthrough.js
@@ -98,9 +99,12 @@ typecheck: node_modules/.installed
 test: all typecheck
 	npx tap
 
+# bench/dataplane.ts builds the lab (lab/topology.ts): bundled like make lab.
 bench: all
 	node bench/apply.mjs
 	node bench/sessions.mjs
+	npx esbuild bench/dataplane.ts --bundle --platform=node --format=esm --log-level=warning --outfile=build/dataplane.mjs
+	node build/dataplane.mjs
 
 # The lab as a demo (root): two clients bring up PPTP and IPsec through the
 # router, sessions and status are shown, IPsec is blocked and allowed again.

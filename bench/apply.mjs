@@ -1,10 +1,14 @@
 // Prints what an apply costs next to a bare `nft -f` of the same script, and
 // the bundle's start-up next to an empty qjs, all measured in this run in a
-// scratch network namespace. Ratios, not seconds: machines differ.
+// scratch network namespace, interleaved. Ratios, not seconds: machines differ.
+// Then the same for the cross-built qjs of a router CPU under qemu-user
+// (make cross ARCHES=mipsel_24kc), where it is built: the bundle runs
+// emulated as a 24Kc, the nft it runs is this machine's (os.exec of a host
+// program from under qemu-user runs it natively).
 // Usage (root, after `make`): node bench/apply.mjs [rounds]
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
 const rounds = Number(process.argv[2] ?? 20);
@@ -16,30 +20,59 @@ const env = {
   VPN_PASSTHROUGH_CONFIG: `${dir}/config`,
   VPN_PASSTHROUGH_FW4_STATE: 'test/fixtures/fw4.state',
   VPN_PASSTHROUGH_LOCK: `${dir}/lock`,
+  VPN_PASSTHROUGH_CHANGE_LOG: `${dir}/changes.log`,
 };
 const inNs = (argv) => {
   const r = spawnSync('ip', ['netns', 'exec', ns, ...argv], { env, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr}`);
   return r.stdout;
 };
-const time = (fn) => {
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < rounds; i++) fn();
-  return Number(process.hrtime.bigint() - start) / 1e6 / rounds;
+/** Runs each program `rounds` times, interleaved; the mean ms of each. */
+const times = (programs) => {
+  const total = Object.fromEntries(Object.keys(programs).map((k) => [k, 0n]));
+  for (let i = 0; i < rounds; i++) {
+    for (const [k, run] of Object.entries(programs)) {
+      const start = process.hrtime.bigint();
+      run();
+      total[k] += process.hrtime.bigint() - start;
+    }
+  }
+  return Object.fromEntries(Object.entries(total).map(([k, ns]) => [k, Number(ns) / 1e6 / rounds]));
 };
+
+/** apply / bare nft -f and start-up / empty qjs, for qjs run by this argv. */
+function ratios(qjs, indent = '') {
+  const cli = (...args) => inNs([...qjs, '--std', '-m', 'dist/vpn-passthrough.js', ...args]);
+  writeFileSync(`${dir}/script.nft`, cli('render'));
+  const t = times({
+    nft: () => inNs(['nft', '-f', `${dir}/script.nft`]),
+    apply: () => cli('apply'),
+    empty: () => inNs([...qjs, '-e', '']),
+    help: () => cli('help'),
+  });
+  console.log(`${indent}apply / bare nft -f:    ${(t.apply / t.nft).toFixed(1)}x  (one nft -f, plus qjs start-up, the config, zones and the lock)`);
+  console.log(`${indent}start-up / empty qjs:   ${(t.help / t.empty).toFixed(1)}x  (vpn-passthrough help vs qjs -e '')`);
+}
+
+/** The router CPU's qemu-user command line, from the table make cross uses. */
+function qemuFor(arch) {
+  return execFileSync('sh', ['-c', '. tools/cross/arch.sh && target "$1" && echo "$qemu"', 'sh', arch], { encoding: 'utf8' }).trim().split(' ');
+}
 
 execFileSync('ip', ['netns', 'add', ns]);
 try {
   writeFileSync(`${dir}/config`, '');
-  const cli = (...args) => inNs(['build/qjs', '--std', '-m', 'dist/vpn-passthrough.js', ...args]);
-  writeFileSync(`${dir}/script.nft`, cli('render'));
-  const nft = time(() => inNs(['nft', '-f', `${dir}/script.nft`]));
-  const apply = time(() => cli('apply'));
-  const empty = time(() => inNs(['build/qjs', '-e', '']));
-  const help = time(() => cli('help'));
   console.log(`bundle size:            ${statSync('dist/vpn-passthrough.js').size} bytes`);
-  console.log(`apply / bare nft -f:    ${(apply / nft).toFixed(1)}x  (one nft -f, plus qjs start-up, the config, zones and the lock)`);
-  console.log(`start-up / empty qjs:   ${(help / empty).toFixed(1)}x  (vpn-passthrough help vs qjs -e '')`);
+  ratios(['build/qjs']);
+  const arch = 'mipsel_24kc';
+  const qjs = `build/cross/${arch}/qjs`;
+  const qemu = qemuFor(arch);
+  if (!existsSync(qjs)) console.log(`${arch} under qemu: skipped, ${qjs} is not built (make cross ARCHES=${arch})`);
+  else if (spawnSync(qemu[0], ['--version']).status !== 0) console.log(`${arch} under qemu: skipped, ${qemu[0]} is not installed (make cross installs it)`);
+  else {
+    console.log(`${arch} under ${qemu.join(' ')} (${qjs}; nft runs natively, not emulated):`);
+    ratios([...qemu, qjs], '  ');
+  }
 } finally {
   spawnSync('ip', ['netns', 'del', ns]);
   rmSync(dir, { recursive: true, force: true });

@@ -1,8 +1,10 @@
 // `vpn-passthrough sessions` and `doctor` on real 65,536-entry conntrack
 // tables, next to `conntrack -L` and a plain `cat` of /proc/net/nf_conntrack
-// (the kernel's share) on the same table in the same run; then `sessions`
-// on tables where every entry is a VPN flow, 4,096 to 65,536 entries, to
-// show that time per entry stays flat. Ratios, not seconds: machines differ.
+// (the kernel's share) on the same table in the same run, and `sessions`
+// as on a kernel without that file (read through `conntrack -L`); then
+// `sessions` on tables where every entry is a VPN flow, 4,096 to 65,536
+// entries, to show that time per entry stays flat. Ratios, not seconds:
+// machines differ.
 //
 // The kernel tables are real: crafted packets leave a scratch namespace
 // through source NAT (bench/fill-conntrack.py), one in 64 a VPN flow as on
@@ -69,6 +71,8 @@ function sessionsOnKernel(label) {
   for (const [name, bundle] of Object.entries(bundles())) {
     programs[name] = qjs(bundle, 'sessions');
     programs[`${name} --json`] = qjs(bundle, '--json', 'sessions');
+    // A kernel without /proc/net/nf_conntrack: the same table through conntrack -L (its time and memory included).
+    programs[`${name} -L`] = ['env', 'VPN_PASSTHROUGH_CONNTRACK=/nonexistent', ...qjs(bundle, 'sessions')];
   }
   const r = compare(programs);
   const summary = inNs(...qjs(BUNDLE, 'sessions')).trim().split('\n').pop();
@@ -80,6 +84,12 @@ function sessionsOnKernel(label) {
       const what = `${k === name ? 'sessions' : 'sessions --json'}${name === 'baseline' ? ' (baseline)' : ''}`;
       console.log(`  ${what.padEnd(22)}  ${r[k].ms.toFixed(0)} ms (CPU ${r[k].cpu} ms), peak ${mib(r[k].kib)}; / conntrack -L: ${ratio(r[k], r.conntrack)}`);
     }
+    const k = `${name} -L`;
+    const what = `no /proc: sessions${name === 'baseline' ? ' (baseline)' : ''}`;
+    console.log(
+      `  ${what.padEnd(22)}  ${r[k].ms.toFixed(0)} ms (CPU ${r[k].cpu} ms), peak ${mib(r[k].kib)}; / conntrack -L: ${ratio(r[k], r.conntrack)}; ` +
+        `peak / sessions from /proc: ${(r[k].kib / r[name].kib).toFixed(2)}x`,
+    );
   }
 }
 

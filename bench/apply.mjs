@@ -10,10 +10,12 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { copyBundle } from './bundle.mjs';
 
 const rounds = Number(process.argv[2] ?? 20);
 const ns = `vpt-bench-${process.pid}`;
 const dir = mkdtempSync(`${tmpdir()}/vpn-passthrough-bench-`);
+const bundle = copyBundle(dir);
 const env = {
   ...process.env,
   TMPDIR: dir,
@@ -42,7 +44,7 @@ const times = (programs) => {
 
 /** apply / bare nft -f and start-up / empty qjs, for qjs run by this argv. */
 function ratios(qjs, indent = '') {
-  const cli = (...args) => inNs([...qjs, '--std', '-m', 'dist/vpn-passthrough.js', ...args]);
+  const cli = (...args) => inNs([...qjs, '--std', '-m', bundle, ...args]);
   writeFileSync(`${dir}/script.nft`, cli('render'));
   const t = times({
     nft: () => inNs(['nft', '-f', `${dir}/script.nft`]),

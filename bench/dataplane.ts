@@ -23,8 +23,8 @@
 //   npx esbuild bench/dataplane.ts --bundle --platform=node --format=esm --outfile=build/dataplane.mjs
 //   node build/dataplane.mjs [pairs per stream, default 10]
 
-import { readFileSync, writeFileSync } from 'node:fs';
-import { PYTHON, ROOT } from '../lab/paths.ts';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { bundleFiles, PYTHON, QJS, ROOT } from '../lab/paths.ts';
 import { SERVER, makeLab, type Lab } from '../lab/topology.ts';
 import { until } from '../lab/wait.ts';
 
@@ -105,9 +105,17 @@ function ratio(a: number[], b: number[]): string {
   return `${pairs[Math.floor(pairs.length / 2)].toFixed(3)}x (${at(0.25)}-${at(0.75)})`;
 }
 
+/**
+ * `vpn-passthrough <args>` in the router, from a copy of the bundle made at
+ * the start (a rebuild of dist/ during the run cannot take it away).
+ */
+function cli(lab: Lab, ...args: string[]) {
+  return lab.router.run([QJS, '--std', '-m', `${lab.box.dir}/vpn-passthrough.js`, ...args], { env: lab.box.env });
+}
+
 /** Our table was in the path: the part's passed counter moved. */
 function passedOurTable(lab: Lab, name: string): void {
-  const parts: Part[] = JSON.parse(lab.box.cli(['--json', 'status']).stdout).protocols.flatMap((p: { parts: Part[] }) => p.parts);
+  const parts: Part[] = JSON.parse(cli(lab, '--json', 'status').stdout).protocols.flatMap((p: { parts: Part[] }) => p.parts);
   if (!(parts.find((p) => p.name === name)!.passed.packets > 0)) throw new Error(`our table counted no ${name} packets`);
 }
 
@@ -115,6 +123,7 @@ async function main(): Promise<void> {
   const lab = makeLab({ clients: 1 });
   try {
     writeFileSync(lab.box.config, readFileSync(`${ROOT}files/etc/config/vpn-passthrough`));
+    for (const f of bundleFiles()) copyFileSync(`${ROOT}dist/${f}`, `${lab.box.dir}/${f}`);
     lab.server.sh('nft', SINK);
     lab.server.start(['iperf3', '-s']);
     for (const kind of [['udp', '9'], ['udp', '4500'], ['gre']]) lab.server.start([PYTHON, `${ROOT}bench/flood.py`, 'echo', ...kind]);
@@ -126,7 +135,7 @@ async function main(): Promise<void> {
 
     const states = {
       with: () => {
-        const r = lab.box.cli(['apply']);
+        const r = cli(lab, 'apply');
         if (r.status !== 0) throw new Error(`apply: ${r.stderr}`);
       },
       // Whether or not it is there: added (empty) first, as our scripts do.

@@ -20,13 +20,14 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { copyBundle } from './bundle.mjs';
 
 const rounds = Number(process.argv[2] ?? 5);
 const ns = `vpt-bench-${process.pid}`;
 const PYTHON = '/usr/bin/python3';
-const BUNDLE = process.env.BUNDLE ?? 'dist/vpn-passthrough.js';
 const BASELINE = process.env.BASELINE;
 const dir = mkdtempSync(`${tmpdir()}/vpn-passthrough-bench-`);
+const BUNDLE = process.env.BUNDLE ?? copyBundle(dir);
 const inNs = (...argv) => {
   const r = spawnSync('ip', ['netns', 'exec', ns, ...argv], { encoding: 'utf8', maxBuffer: 1 << 30 });
   if (r.status !== 0 && !(r.status === 1 && argv.includes('doctor'))) throw new Error(`${argv.join(' ')}: ${r.stderr}`);

@@ -32,6 +32,8 @@ const healthy: DoctorFacts = {
   sessions: lab,
   zoneHelpers: [{ zone: 'lan', helpers: [], auto: true }],
   espSenders: [],
+  l2tpSenders: [],
+  l2tpElsewhere: [],
 };
 
 const verdicts = (checks: Check[]) => Object.fromEntries(checks.map((c) => [c.id, c.verdict]));
@@ -117,6 +119,24 @@ t.test('raw ESP: a second client that sends only ESP is seen by the table, not b
   t.match(clash.summary, /192\.168\.1\.10, 192\.168\.1\.11.*198\.51\.100\.9/, 'names both clients and the server');
   t.match(find(checks, 'natt').summary, /192\.168\.1\.11 -> 198\.51\.100\.9/, 'the second sender is listed too');
   t.notOk(diagnose({ ...healthy, espSenders: senders.slice(0, 1) }).some((c) => c.id === 'esp-clash'), 'one sender is no clash');
+});
+
+t.test('L2TP: two clients of a server that answers from another port collide through NAT', async (t) => {
+  const senders = [
+    { client: '192.168.1.10', server: '198.51.100.9' },
+    { client: '192.168.1.11', server: '198.51.100.9' },
+    { client: '192.168.1.12', server: '198.51.100.20' },
+  ];
+  const clash = diagnose({ ...healthy, l2tpSenders: senders, l2tpElsewhere: ['198.51.100.9'] }).filter((c) => c.id === 'l2tp-clash');
+  t.equal(clash.length, 1, 'one clash: one server answers from another port, and has two clients');
+  t.equal(clash[0].verdict, 'warn', 'a warning: they collide only when they connect close together');
+  t.match(clash[0].summary, /192\.168\.1\.10, 192\.168\.1\.11 use L2TP to 198\.51\.100\.9, which answers from another port/, 'names both clients and the server');
+  t.match(clash[0].fix, /one after another/);
+  t.notOk(diagnose({ ...healthy, l2tpSenders: senders }).some((c) => c.id === 'l2tp-clash'), 'servers answering from 1701 serve any number of clients');
+  t.notOk(
+    diagnose({ ...healthy, l2tpSenders: senders.slice(0, 1), l2tpElsewhere: ['198.51.100.9'] }).some((c) => c.id === 'l2tp-clash'),
+    'one client is no clash',
+  );
 });
 
 t.test('helpers firewall4 attaches to the LAN besides ours', async (t) => {

@@ -257,7 +257,7 @@ t.test('doctor visiting the list a session at a time judges as it does the objec
   const facts: DoctorFacts = {
     enabled: true, nftFailure: null, tableLoaded: true, pptpMode: 'allow', lanDevices: ['br-lan'], missingDevices: [],
     helper: { available: true, modules: [] }, helperCount: { packets: 3, bytes: 0 }, controlsWithHelper: null, masqueradeZones: ['wan'],
-    flowOffloading: false, accounting: true, sessions: null, zoneHelpers: [], espSenders: [],
+    flowOffloading: false, accounting: true, sessions: null, zoneHelpers: [], espSenders: [], l2tpSenders: [], l2tpElsewhere: [],
   };
   // The last: raw ESP from several clients to one server.
   const tables = [fixture('conntrack-lab.list'), Buffer.from(mixedTable(300, 5)), Buffer.from(mixedTable(300, 9).replace(/unknown {2}5[01] 599 src=(\S+) dst=(\S+) /g, 'unknown  50 599 src=$1 dst=198.51.100.20 '))];

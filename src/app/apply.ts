@@ -6,6 +6,7 @@
 // operation under the lock.
 
 import { readStamp } from '../core/counters.ts';
+import { ANSWERS_REFUSED, NO_L2TP_ANSWERS } from '../core/l2tp.ts';
 import { renderRuleset } from '../core/render.ts';
 import { configStamp } from '../core/stamp.ts';
 import { commitPending, dropPending, readPending } from '../host/configfile.ts';
@@ -61,6 +62,11 @@ export function applyUnlocked(ctx: Context, text?: string): Rendered {
   try {
     return load(ctx, rendered);
   } catch (e) {
+    // Kernels of early 2024 refuse the expectations of L2TP answers (core/l2tp.ts).
+    if (rendered.facts.l2tpAnswers !== false && ANSWERS_REFUSED.test((e as Error).message)) {
+      const facts = { ...rendered.facts, l2tpAnswers: false };
+      return load(ctx, { ...rendered, facts, script: renderRuleset(rendered.config, facts), warnings: [...rendered.warnings, NO_L2TP_ANSWERS] });
+    }
     // The helper is the one part a kernel may lack; it refuses the helper
     // object with ENOENT. Then once more without it: if that loads, the
     // helper was what failed; if not, its error is the real one.

@@ -2,7 +2,7 @@
 // cannot be read becomes null ("unknown"), never an error: doctor runs when
 // something is already wrong.
 
-import { hasHelper, readCounters, readEspSenders } from '../core/counters.ts';
+import { ESP_SENDERS, hasHelper, L2TP_ELSEWHERE, L2TP_SENDERS, readAddresses, readCounters, readSenders } from '../core/counters.ts';
 import { withHelper } from '../host/kernel.ts';
 import { diagnose, type Check } from '../core/doctor.ts';
 import { PPTP_HELPER } from '../core/protocols.ts';
@@ -100,7 +100,9 @@ export function runDoctor(ctx: Context): { checks: Check[] } {
     accounting: acct === null ? null : acct.trim() === '1',
     // Visited a session at a time: no table's worth of objects at once.
     sessions: sessions && sessions.list,
-    espSenders: objects ? readEspSenders(objects) : [],
+    espSenders: objects ? readSenders(objects, ESP_SENDERS) : [],
+    l2tpSenders: objects ? readSenders(objects, L2TP_SENDERS) : [],
+    l2tpElsewhere: objects ? readAddresses(objects, L2TP_ELSEWHERE) : [],
   });
   return { checks: config ? [config, ...checks] : checks };
 }

@@ -40,6 +40,9 @@ export function hasHelper(objects: unknown[]): boolean {
 
 /** The dynamic set of (LAN client, server) pairs sending raw ESP through IPv4 NAT. */
 export const ESP_SENDERS = 'esp_senders';
+/** The same for L2TP, and the L2TP servers that answered from another port (core/l2tp.ts). */
+export const L2TP_SENDERS = 'l2tp_senders';
+export const L2TP_ELSEWHERE = 'l2tp_elsewhere';
 
 export interface Counters {
   parts: PartCounters;
@@ -64,25 +67,36 @@ export function readCounters(objects: unknown[]): Counters {
   return { parts, helper: byName.get(HELPER_COUNTER) ?? null };
 }
 
-export interface EspSender {
+/** A LAN client and the server it sent to, from one of our dynamic sets. */
+export interface Sender {
   client: string;
   server: string;
 }
 
-/** The (client, server) pairs in the raw ESP senders set; empty when the table has none. */
-export function readEspSenders(objects: unknown[]): EspSender[] {
-  const out: EspSender[] = [];
+/** The elements of one of our dynamic sets, each its value; empty when the table has no such set. */
+function setElements(objects: unknown[], name: string): unknown[] {
   for (const item of objects as { set?: { name?: string; elem?: unknown[] } }[]) {
     const set = item && item.set;
-    if (!set || set.name !== ESP_SENDERS || !Array.isArray(set.elem)) continue;
-    for (const e of set.elem as { elem?: { val?: unknown }; concat?: unknown }[]) {
-      // With a timeout the element is wrapped: { elem: { val: { concat }, expires } }.
-      const value = (e && e.elem ? e.elem.val : e) as { concat?: unknown } | undefined;
-      const pair = value && value.concat;
-      if (Array.isArray(pair) && typeof pair[0] === 'string' && typeof pair[1] === 'string') {
-        out.push({ client: pair[0], server: pair[1] });
-      }
+    if (!set || set.name !== name || !Array.isArray(set.elem)) continue;
+    // With a timeout the element is wrapped: { elem: { val, expires } }.
+    return (set.elem as { elem?: { val?: unknown } }[]).map((e) => (e && e.elem ? e.elem.val : e));
+  }
+  return [];
+}
+
+/** The (client, server) pairs in a set of senders (esp_senders, l2tp_senders). */
+export function readSenders(objects: unknown[], name: string): Sender[] {
+  const out: Sender[] = [];
+  for (const value of setElements(objects, name) as ({ concat?: unknown } | undefined)[]) {
+    const pair = value && value.concat;
+    if (Array.isArray(pair) && typeof pair[0] === 'string' && typeof pair[1] === 'string') {
+      out.push({ client: pair[0], server: pair[1] });
     }
   }
   return out;
+}
+
+/** The addresses in a set of addresses (l2tp_elsewhere). */
+export function readAddresses(objects: unknown[], name: string): string[] {
+  return setElements(objects, name).filter((value): value is string => typeof value === 'string');
 }

@@ -3,7 +3,7 @@
 // check says what it saw, so a wrong verdict can be traced to its input.
 
 import type { Mode } from './config.ts';
-import type { Count, EspSender } from './counters.ts';
+import type { Count, Sender } from './counters.ts';
 import { PPTP_HELPER, PROTOCOLS } from './protocols.ts';
 import type { ClientSessions, SessionSummary } from './sessions.ts';
 
@@ -46,7 +46,10 @@ export interface DoctorFacts {
   /** Conntrack helpers firewall4 attaches to LAN zones; null when its state is unknown. */
   zoneHelpers: { zone: string; helpers: string[]; auto: boolean }[] | null;
   /** LAN clients that sent raw ESP through IPv4 NAT lately, by server (our table's set). */
-  espSenders: EspSender[];
+  espSenders: Sender[];
+  /** LAN clients that used L2TP through IPv4 NAT lately, by server, and the servers that answered from another port (our table's sets). */
+  l2tpSenders: Sender[];
+  l2tpElsewhere: string[];
 }
 
 const NATT_FIX =
@@ -198,27 +201,36 @@ function offloading(f: DoctorFacts): Check {
   };
 }
 
+/** The LAN clients of each server, in one pass: a table of thousands of sessions must not cost servers x sessions. */
+function clientsByServer(pairs: Sender[]): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const s of pairs) (out.get(s.server) ?? out.set(s.server, new Set()).get(s.server)!).add(s.client);
+  return out;
+}
+
+/** A check for each server that several LAN clients use where NAT serves one client per server. */
+function clashes(byServer: Map<string, Set<string>>, id: string, judge: (clients: string, server: string) => Omit<Check, 'id'>): Check[] {
+  const out: Check[] = [];
+  byServer.forEach((clients, server) => {
+    if (clients.size >= 2) out.push({ id, ...judge(list([...clients]), server) });
+  });
+  return out;
+}
+
 function rawEsp(f: DoctorFacts, seen: Seen): Check[] {
   if (seen.ipsecThroughNat === 0 && f.espSenders.length === 0) return [];
   // Raw ESP senders: from conntrack, and from our table's set, which also
   // sees a client whose ESP never got a conntrack entry (insert_failed).
   const raw = [...seen.raw, ...f.espSenders];
   // Clients that need raw ESP, by server: those sending it, and those with
-  // IKE but no NAT-T to a server that gets raw ESP. One pass each: a table
-  // of thousands of sessions must not cost servers x sessions.
-  const needing = new Map<string, Set<string>>();
-  for (const s of raw) (needing.get(s.server) ?? needing.set(s.server, new Set()).get(s.server)!).add(s.client);
+  // IKE but no NAT-T to a server that gets raw ESP.
+  const needing = clientsByServer(raw);
   for (const s of seen.ikeOnly) needing.get(s.server)?.add(s.client);
-  const out: Check[] = [];
-  needing.forEach((clients, server) => {
-    if (clients.size < 2) return;
-    out.push({
-      id: 'esp-clash',
-      verdict: 'fail',
-      summary: `${list([...clients])} all need raw ESP to ${server}: NAT can carry raw ESP to one server for one LAN client only, so all but one fail`,
-      fix: NATT_FIX,
-    });
-  });
+  const out = clashes(needing, 'esp-clash', (clients, server) => ({
+    verdict: 'fail',
+    summary: `${clients} all need raw ESP to ${server}: NAT can carry raw ESP to one server for one LAN client only, so all but one fail`,
+    fix: NATT_FIX,
+  }));
   const pairs = [...new Set(raw.map((s) => `${s.client} -> ${s.server}`))];
   if (pairs.length > 0) {
     out.push({
@@ -231,6 +243,19 @@ function rawEsp(f: DoctorFacts, seen: Seen): Check[] {
     out.push({ id: 'natt', verdict: 'ok', summary: `${seen.ipsecThroughNat} IPsec sessions through NAT, all using NAT-T or IKE only` });
   }
   return out;
+}
+
+// A server that answers from another port reaches a client through NAT only
+// when its request left the router from port 1701, which NAT gives one
+// client per server at a time (core/l2tp.ts): a second client's request,
+// sent while the first one's is in conntrack, gets no answer.
+function l2tpElsewhere(f: DoctorFacts): Check[] {
+  const elsewhere = new Set(f.l2tpElsewhere);
+  return clashes(clientsByServer(f.l2tpSenders.filter((s) => elsewhere.has(s.server))), 'l2tp-clash', (clients, server) => ({
+    verdict: 'warn',
+    summary: `${clients} use L2TP to ${server}, which answers from another port: through NAT its answers reach one LAN client at a time, so a client that connects within a minute of another gets none`,
+    fix: "connect them one after another: a client that got no answer gets through when it tries again a minute after both clients' last requests; or use L2TP over IPsec, whose NAT-T carries every client's answers",
+  }));
 }
 
 function zoneHelpers(f: DoctorFacts): Check | null {
@@ -293,7 +318,7 @@ export function diagnose(f: DoctorFacts): Check[] {
   const checks: (Check | null)[] = [broken ? nft(f) : table(f), f.enabled ? lan(f) : null];
   if (f.enabled) {
     const s = seen(f);
-    checks.push(broken ? null : helperModules(f), broken ? null : helperAttached(f, s), zoneHelpers(f), masquerade(f), offloading(f), ...rawEsp(f, s), pptpInUse(f, s));
+    checks.push(broken ? null : helperModules(f), broken ? null : helperAttached(f, s), zoneHelpers(f), masquerade(f), offloading(f), ...rawEsp(f, s), ...l2tpElsewhere(f), pptpInUse(f, s));
   }
   checks.push(conntrack(f));
   return checks.filter((c): c is Check => c !== null);

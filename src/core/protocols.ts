@@ -44,6 +44,9 @@ export const PROTOCOLS: readonly Protocol[] = [
   { name: 'gre', title: 'GRE', summary: 'plain GRE tunnels (IP protocol 47, version 0), not PPTP' },
 ];
 
+/** L2TP's UDP port: where clients send, and (usually) the port they send from. */
+export const L2TP_PORT = 1701;
+
 export const PARTS: readonly Part[] = [
   {
     name: 'pptp',
@@ -55,7 +58,7 @@ export const PARTS: readonly Part[] = [
       { kind: 'gre', version: 1 },
     ],
   },
-  { name: 'l2tp', protocol: 'l2tp', modeOption: 'mode', title: 'L2TP', matches: [{ kind: 'port', l4proto: 'udp', port: 1701 }] },
+  { name: 'l2tp', protocol: 'l2tp', modeOption: 'mode', title: 'L2TP', matches: [{ kind: 'port', l4proto: 'udp', port: L2TP_PORT }] },
   { name: 'ike', protocol: 'ipsec', modeOption: 'mode', title: 'IPsec IKE', matches: [{ kind: 'port', l4proto: 'udp', port: 500 }] },
   { name: 'natt', protocol: 'ipsec', modeOption: 'mode', title: 'IPsec NAT-T', matches: [{ kind: 'port', l4proto: 'udp', port: 4500 }] },
   { name: 'esp', protocol: 'ipsec', modeOption: 'esp', title: 'IPsec ESP', matches: [{ kind: 'proto', l4proto: 'esp' }] },

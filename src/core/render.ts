@@ -4,6 +4,8 @@
 import type { Address } from './address.ts';
 import { modeOf, type Config, type ProtocolConfig } from './config.ts';
 import { ESP_SENDERS, FAMILY, HELPER_COUNTER, LOADED_FROM, TABLE } from './counters.ts';
+import { ELSEWHERE_FROM_LAN, ELSEWHERE_TO_LAN, NOTE_SENDER, renderL2tpAnswers } from './l2tp.ts';
+import { chain, dynamicSet, list, T } from './nftext.ts';
 import { PARTS, PPTP_HELPER, PROTOCOLS, partsOf, type Part } from './protocols.ts';
 
 /** What the system adds to the config: known only on the router. */
@@ -16,12 +18,8 @@ export interface Facts {
   source: string;
   /** configStamp of the config's bytes, and at apply which load: the table says which config it holds. */
   stamp: string;
-}
-
-const T = '\t';
-
-function list(items: string[]): string {
-  return `{ ${items.join(', ')} }`;
+  /** false: the kernel refused the expectations of L2TP answers from another port (apply learnt it from a load). */
+  l2tpAnswers?: boolean;
 }
 
 function setBlock(name: string, type: string, elements: string[], interval: boolean): string[] {
@@ -29,20 +27,6 @@ function setBlock(name: string, type: string, elements: string[], interval: bool
   if (interval) lines.push(`${T}${T}flags interval`, `${T}${T}auto-merge`);
   if (elements.length > 0) lines.push(`${T}${T}elements = ${list(elements)}`);
   return [...lines, `${T}}`, ''];
-}
-
-/** A set the forward path fills as it goes; elements expire unless seen again. */
-function dynamicSet(name: string, type: string, comment: string): string[] {
-  return [
-    `${T}# ${comment}`,
-    `${T}set ${name} {`,
-    `${T}${T}type ${type}`,
-    `${T}${T}flags dynamic, timeout`,
-    `${T}${T}timeout 10m`,
-    `${T}${T}size 1024`,
-    `${T}}`,
-    '',
-  ];
 }
 
 function unique<T>(items: T[]): T[] {
@@ -142,18 +126,14 @@ function scopeRules(p: ProtocolConfig, part: Part): string[] {
   return out;
 }
 
-/** What an allow does with a packet it lets through: count it, and note raw ESP senders for doctor. */
-function passRules(part: Part): string[] {
-  const note =
-    part.name === 'esp'
-      ? [`iifname @lan_devices update @${ESP_SENDERS} { ip saddr . ip daddr } comment "raw ESP through NAT: one LAN client per server"`]
-      : [];
-  return [...note, `counter name "${part.name}_passed"`];
-}
-
-function chain(name: string, rules: string[], comment?: string): string[] {
-  const head = comment ? [`${T}# ${comment}`] : [];
-  return [...head, `${T}chain ${name} {`, ...rules.map((r) => `${T}${T}${r}`), `${T}}`, ''];
+/** What an allow does with a packet it lets through: count it, and note raw ESP and L2TP senders through IPv4 NAT for doctor. */
+function passRules(config: Config, part: Part): string[] {
+  const notes: Partial<Record<Part['name'], string>> = {
+    esp: `iifname @lan_devices update @${ESP_SENDERS} { ip saddr . ip daddr } comment "raw ESP through NAT: one LAN client per server"`,
+    l2tp: config.protocols.l2tp.family === 'ipv6' ? undefined : NOTE_SENDER,
+  };
+  const note = notes[part.name];
+  return [...(note ? [note] : []), `counter name "${part.name}_passed"`];
 }
 
 function renderPartChains(config: Config): string[] {
@@ -164,11 +144,11 @@ function renderPartChains(config: Config): string[] {
     if (mode === 'block') {
       out.push(...chain(`handle_${part.name}`, refuseRules(config, part), `${part.title}: block`));
     } else if (!isNarrowed(p)) {
-      out.push(...chain(`handle_${part.name}`, passRules(part), `${part.title}: allow`));
+      out.push(...chain(`handle_${part.name}`, passRules(config, part), `${part.title}: allow`));
     } else {
       // Only requests from LAN clients are judged; replies belong to a request that was.
       const judge = `iifname @lan_devices jump scope_${part.name}`;
-      out.push(...chain(`handle_${part.name}`, [judge, ...passRules(part)], `${part.title}: allow, narrowed`));
+      out.push(...chain(`handle_${part.name}`, [judge, ...passRules(config, part)], `${part.title}: allow, narrowed`));
       out.push(...chain(`scope_${part.name}`, scopeRules(p, part)));
       out.push(...chain(`refuse_${part.name}`, refuseRules(config, part)));
     }
@@ -229,10 +209,11 @@ function renderDispatch(): string[] {
     ),
     ...chain('from_lan', [
       `ct direction reply ${OPENED_OUTSIDE} return comment "opened from outside (port forward): firewall4 judges it"`,
+      ELSEWHERE_FROM_LAN,
       portMap('dport'),
       protoMap(),
     ]),
-    ...chain('to_lan', [`ct direction original ${OPENED_OUTSIDE} goto opened_outside`, portMap('sport'), protoMap()]),
+    ...chain('to_lan', [`ct direction original ${OPENED_OUTSIDE} goto opened_outside`, ELSEWHERE_TO_LAN, portMap('sport'), protoMap()]),
     ...chain(
       'opened_outside',
       [
@@ -296,6 +277,9 @@ function describe(config: Config, facts: Facts): string[] {
   if (config.protocols.pptp.mode === 'allow' && !facts.pptpHelper) {
     out.push('#', `# No PPTP helper in this kernel (${PPTP_HELPER.openwrtPackage}): one PPTP client per server at a time.`);
   }
+  if (config.protocols.l2tp.mode === 'allow' && facts.l2tpAnswers === false) {
+    out.push('#', '# This kernel refuses conntrack expectations in an inet table: L2TP servers that answer from another port get no answers through.');
+  }
   return out;
 }
 
@@ -314,6 +298,7 @@ export function renderRuleset(config: Config, facts: Facts): string {
     ...renderHelper(config, facts),
     ...renderCounters(),
     ...renderSets(config, facts),
+    ...renderL2tpAnswers(config, facts.l2tpAnswers !== false),
     ...renderDispatch(),
     ...renderPartChains(config),
   ];

@@ -33,6 +33,8 @@ export interface System {
   realPath(path: string): string | null;
   /** Creates a new file (never an existing one) holding a byte string; every write is checked. */
   createFile(path: string, bytes: string, mode: number): void;
+  /** Adds a byte string at the end of the file (created with mode when missing), in one write: concurrent appends never mix. */
+  appendFile(path: string, bytes: string, mode: number): void;
   rename(from: string, to: string): void;
   /** Calls onChunk with successive pieces of the file, never holding all of it; false when it does not exist. */
   readChunks(path: string, onChunk: (bytes: Uint8Array) => void): boolean;
@@ -52,6 +54,8 @@ export interface FileStat {
   /** Permission bits. */
   mode: number;
   size: number;
+  /** Last modification, in milliseconds since 1970. */
+  mtime: number;
 }
 
 export class HostError extends Error {}

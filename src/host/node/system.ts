@@ -48,7 +48,7 @@ export const nodeSystem: System = {
   stat(path): FileStat | null {
     try {
       const st = fs.statSync(path);
-      return { type: st.isFile() ? 'file' : st.isDirectory() ? 'directory' : 'other', mode: st.mode & 0o7777, size: st.size };
+      return { type: st.isFile() ? 'file' : st.isDirectory() ? 'directory' : 'other', mode: st.mode & 0o7777, size: st.size, mtime: st.mtimeMs };
     } catch {
       return null;
     }
@@ -65,6 +65,13 @@ export const nodeSystem: System = {
       fs.writeFileSync(path, Buffer.from(bytes, 'latin1'), { flag: 'wx', mode });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') fs.rmSync(path, { force: true });
+      fail('write', path, e);
+    }
+  },
+  appendFile(path, bytes, mode) {
+    try {
+      fs.appendFileSync(path, Buffer.from(bytes, 'latin1'), { mode });
+    } catch (e) {
       fail('write', path, e);
     }
   },

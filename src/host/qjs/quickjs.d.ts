@@ -47,4 +47,5 @@ declare module 'os' {
   export const O_WRONLY: number;
   export const O_CREAT: number;
   export const O_EXCL: number;
+  export const O_APPEND: number;
 }

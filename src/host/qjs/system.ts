@@ -72,13 +72,11 @@ function readChunks(path: string, onChunk: (bytes: Uint8Array) => void): boolean
 }
 
 /**
- * Creates a new file (never follows or reuses an existing one) holding a
- * byte string. Written with write(2), each call checked, so a full disk is
- * an error here and not a short file later.
+ * Writes a byte string with write(2), each call checked, so a full disk is
+ * an error here and not a short file later, then closes fd; returns the
+ * first errno, or 0.
  */
-function createFile(path: string, bytes: string, mode: number): void {
-  const fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode);
-  if (fd < 0) throw new HostError(`cannot create ${path}: ${std.strerror(-fd)}`);
+function writeAndClose(fd: number, bytes: string): number {
   const buffer = new Uint8Array(bytes.length);
   for (let i = 0; i < bytes.length; i++) buffer[i] = bytes.charCodeAt(i);
   let error = 0;
@@ -88,11 +86,26 @@ function createFile(path: string, bytes: string, mode: number): void {
     else error = n < 0 ? -n : std.Error.EIO;
   }
   const rc = os.close(fd);
-  if (error === 0 && rc < 0) error = -rc;
+  return error === 0 && rc < 0 ? -rc : error;
+}
+
+/** Creates a new file (never follows or reuses an existing one) holding a byte string. */
+function createFile(path: string, bytes: string, mode: number): void {
+  const fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode);
+  if (fd < 0) throw new HostError(`cannot create ${path}: ${std.strerror(-fd)}`);
+  const error = writeAndClose(fd, bytes);
   if (error !== 0) {
     os.remove(path);
     throw new HostError(`cannot write ${path}: ${std.strerror(error)}`);
   }
+}
+
+/** O_APPEND: each write(2) lands whole at the end, whoever else appends. */
+function appendFile(path: string, bytes: string, mode: number): void {
+  const fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, mode);
+  if (fd < 0) throw new HostError(`cannot open ${path}: ${std.strerror(-fd)}`);
+  const error = writeAndClose(fd, bytes);
+  if (error !== 0) throw new HostError(`cannot write ${path}: ${std.strerror(error)}`);
 }
 
 function stat(path: string): FileStat | null {
@@ -100,7 +113,7 @@ function stat(path: string): FileStat | null {
   if (err !== 0) return null;
   const format = st.mode & os.S_IFMT;
   const type = format === os.S_IFREG ? 'file' : format === os.S_IFDIR ? 'directory' : 'other';
-  return { type, mode: st.mode & 0o7777, size: st.size };
+  return { type, mode: st.mode & 0o7777, size: st.size, mtime: st.mtime };
 }
 
 /** Unpredictable, so no other local user can create it first and make every run fail. */
@@ -221,6 +234,7 @@ export const qjsSystem: System = {
     return err === 0 ? real : null;
   },
   createFile,
+  appendFile,
   rename(from, to) {
     const rc = os.rename(from, to);
     if (rc < 0) throw new HostError(`cannot rename ${from} to ${to}: ${std.strerror(-rc)}`);

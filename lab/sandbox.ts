@@ -25,6 +25,12 @@ export function makeSandbox(ns: Netns): Sandbox {
     VPN_PASSTHROUGH_CONFIG: config,
     VPN_PASSTHROUGH_FW4_STATE: `${ROOT}test/fixtures/fw4.state`,
     VPN_PASSTHROUGH_LOCK: `${dir}/lock`,
+    // The change log in the scratch dir, its syslog lines through a stand-in
+    // logger into <dir>/syslog: never this machine's /var/log or syslog.
+    VPN_PASSTHROUGH_CHANGE_LOG: `${dir}/changes.log`,
+    VPN_PASSTHROUGH_LOGGER: `${ROOT}test/openwrt/logger`,
+    LOGGER_STANDIN_FILE: `${dir}/syslog`,
+    VPN_PASSTHROUGH_RPCD: `${dir}/rpcd`,
   };
   const remove = () => rmSync(dir, { recursive: true, force: true });
   const forget = atExit(remove);

@@ -26,6 +26,16 @@ export interface Paths {
   sysModule: string;
   /** Set by the firewall include: fw4 holds its lock, so the fw4 CLI must not run. */
   inFirewall: boolean;
+  /**
+   * The change log (JSON lines; the older half in <path>.1, the config as
+   * last recorded in <path>.config). Under /var: RAM on OpenWrt, no flash
+   * wear; syslog keeps what a reboot loses.
+   */
+  changeLog: string;
+  /** The syslog writer (busybox logger on OpenWrt). */
+  logger: string;
+  /** rpcd's runtime directory, where its uci apply keeps the delta it applied (snapshot-delta/<config>). */
+  rpcd: string;
 }
 
 export function pathsFrom(sys: System): Paths {
@@ -44,5 +54,8 @@ export function pathsFrom(sys: System): Paths {
     sysModule: env('SYS_MODULE', '/sys/module'),
     sysClassNet: env('SYS_CLASS_NET', '/sys/class/net'),
     inFirewall: sys.env('VPN_PASSTHROUGH_IN_FIREWALL') === '1',
+    changeLog: env('CHANGE_LOG', '/var/log/vpn-passthrough.log'),
+    logger: env('LOGGER', 'logger'),
+    rpcd: env('RPCD', '/var/run/rpcd'),
   };
 }

@@ -52,7 +52,7 @@ export interface DoctorFacts {
   l2tpElsewhere: string[];
 }
 
-const NATT_FIX =
+export const NATT_FIX =
   'make the clients use NAT-T (UDP 4500): strongSwan `encap = yes`, Windows registry AssumeUDPEncapsulationContextOnSendRule = 2, or your client\'s "force UDP encapsulation"';
 
 /** What the checks read of the sessions, gathered in one visit of each: a table may hold tens of thousands. */

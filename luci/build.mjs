@@ -1,7 +1,7 @@
 // Builds luci-app-vpn-passthrough's view: luci/src/view.ts becomes
 // dist/luci/htdocs/luci-static/resources/view/vpn-passthrough/vpn-passthrough.js
 // in LuCI's view form. `--pot` also rewrites luci/po/templates/vpn-passthrough.pot
-// from the view's _('...') strings and the menu titles.
+// from the view's _('...') strings, the menu titles and the ACL description.
 //
 // LuCI fetches a view, reads its leading 'use strict' and 'require <module>'
 // strings, and runs the rest as the body of
@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const SOURCE = 'luci/src/view.ts';
 const MENU = 'luci/root/usr/share/luci/menu.d/luci-app-vpn-passthrough.json';
+const ACL = 'luci/root/usr/share/rpcd/acl.d/luci-app-vpn-passthrough.json';
 const POT = 'luci/po/templates/vpn-passthrough.pot';
 export const VIEW = 'dist/luci/htdocs/luci-static/resources/view/vpn-passthrough/vpn-passthrough.js';
 
@@ -90,14 +91,19 @@ export function pot(entries) {
   return out.join('\n');
 }
 
-function menuTitles() {
+/** The menu's titles and the ACL's description, which LuCI shows translated (its build/i18n-scan.pl takes both). */
+function jsonStrings() {
   const menu = JSON.parse(readFileSync(root + MENU, 'utf8'));
-  return Object.values(menu).map((node) => ({ msgid: node.title, ref: MENU }));
+  const acl = JSON.parse(readFileSync(root + ACL, 'utf8'));
+  return [
+    ...Object.values(menu).map((node) => ({ msgid: node.title, ref: MENU })),
+    ...Object.values(acl).map((group) => ({ msgid: group.description, ref: ACL })),
+  ];
 }
 
-/** The po template of the view's strings and the menu titles, as `--pot` writes it. */
+/** The po template of the view's strings, the menu titles and the ACL description, as `--pot` writes it. */
 export function template() {
-  return pot([...messages(readFileSync(root + SOURCE, 'utf8'), SOURCE), ...menuTitles()]);
+  return pot([...messages(readFileSync(root + SOURCE, 'utf8'), SOURCE), ...jsonStrings()]);
 }
 
 if (fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -5,7 +5,8 @@
 // re-applies after LuCI's apply, lets raw ESP follow IPsec, refuses what the
 // backend would refuse, edits the LAN zones, devices and log limit, fetches
 // once on load, titles its cells for phones, badges doctor's verdicts with
-// LuCI's classes, and without write access offers no Save at all.
+// LuCI's classes, explains a VPN client's error code, lists the recent
+// changes, and without write access offers no Save at all.
 
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
@@ -14,6 +15,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { chromium, type Page } from 'playwright-core';
 import { parseUci } from '../src/core/uci.ts';
+import { catalogScript, compilePo, readLmo, readPo } from '../tools/lmo.mjs';
+import { LANGUAGES, PO } from './lib/i18n.ts';
 import { ROOT } from './lib/paths.ts';
 
 const MENU = `${ROOT}luci/root/usr/share/luci/menu.d/luci-app-vpn-passthrough.json`;
@@ -38,7 +41,7 @@ t.test('menu and ACL: the keys LuCI and rpcd read, the methods of docs/ubus.md',
   t.same(Object.keys(acl), ['luci-app-vpn-passthrough'], 'the ACL group the menu names');
   const group = acl['luci-app-vpn-passthrough'];
   t.equal(typeof group.description, 'string');
-  t.same(group.read, { ubus: { 'vpn-passthrough': ['status', 'sessions', 'doctor', 'overview', 'get'] }, uci: ['vpn-passthrough', 'firewall', 'network'] },
+  t.same(group.read, { ubus: { 'vpn-passthrough': ['status', 'sessions', 'doctor', 'overview', 'get', 'log'] }, uci: ['vpn-passthrough', 'firewall', 'network'] },
     'read: the queries, and the zones and devices the General section offers');
   t.same(group.write, { ubus: { 'vpn-passthrough': ['set', 'apply'] }, uci: ['vpn-passthrough'] }, 'write: the changes');
 
@@ -68,6 +71,7 @@ t.test('the po template holds exactly the translatable strings', async (t) => {
   const literal = /\b_\(\s*'((?:[^'\\]|\\.)*)'/g;
   const strings = new Set([...source.matchAll(literal)].map((m) => m[1].replace(/\\'/g, "'")));
   strings.add(readJson(MENU)['admin/network/vpn-passthrough'].title);
+  strings.add(readJson(ACL)['luci-app-vpn-passthrough'].description);
   t.equal((source.match(/\b_\(/g) ?? []).length, [...source.matchAll(literal)].length, 'every _() takes a string literal');
   const msgids = [...readFileSync(POT, 'utf8').matchAll(/^msgid (".*")$/gm)].map((m) => JSON.parse(m[1]) as string).filter(Boolean);
   t.same(msgids.slice().sort(), [...strings].sort(), 'node luci/build.mjs --pot is up to date');
@@ -89,7 +93,8 @@ class Ubus {
   applied: unknown[][][] = [];
   delta: unknown[][] = [];
   fixtures: Record<string, unknown> = Object.fromEntries(
-    ['status', 'sessions', 'doctor'].map((m) => [m, readJson(`${STUB}/fixtures/${m}.json`)]),
+    // explain: doctor's answer with an error code (doctor {error, client}).
+    ['status', 'sessions', 'doctor', 'log', 'explain'].map((m) => [m, readJson(`${STUB}/fixtures/${m}.json`)]),
   );
 
   readable: string[] = readJson(ACL)['luci-app-vpn-passthrough'].read.uci;
@@ -115,6 +120,7 @@ class Ubus {
     if (object === 'vpn-passthrough') {
       if (method === 'apply') return [0, { applied: true, enabled: true, lan_devices: ['br-lan'], pptp_helper: true, warnings: [] }];
       if (method === 'overview') return this.overview();
+      if (method === 'doctor' && args.error !== undefined) return [0, this.fixtures.explain];
       return method in this.fixtures ? [0, this.fixtures[method]] : [3]; // UBUS_STATUS_METHOD_NOT_FOUND
     }
     if (object === 'luci-rpc' && method === 'getNetworkDevices') return [0, readJson(`${STUB}/fixtures/devices.json`)];
@@ -166,6 +172,29 @@ function configValues(text: string): Record<string, Record<string, unknown>> {
   }]));
 }
 
+/**
+ * The language LuCI's dispatcher picks for a request (determine_request_language,
+ * luci.main.lang 'auto'): the first Accept-Language tag offered in
+ * luci.languages, where each translation package puts its code ("zh_cn" for
+ * zh-CN, else the tag's language), with '-' for '_'; else en.
+ */
+function requestLanguage(accept = ''): string {
+  const offered = new Set(LANGUAGES.map((l) => l.code.replace(/-/g, '_')));
+  for (const part of accept.split(',')) {
+    const [lang, region] = part.split(';')[0].trim().split('-');
+    const cc = region ? `${lang}_${region.toLowerCase()}` : null;
+    if (cc && offered.has(cc)) return cc.replace(/_/g, '-');
+    if (offered.has(lang)) return lang;
+  }
+  return 'en';
+}
+
+/** admin/translations/<lang>: the language's catalog, compiled from luci/po as make does, in the script action_translations writes (none for en). */
+function translations(lang: string): Buffer {
+  const l = LANGUAGES.find((x) => x.code === lang);
+  return catalogScript(l ? [readLmo(compilePo(readFileSync(PO(l)))!)] : []);
+}
+
 function serve(ubus: Ubus) {
   const files: Record<string, string> = {
     '/luci-static/resources/luci.js': `${STUB}/luci.js`,
@@ -186,7 +215,14 @@ function serve(ubus: Ubus) {
         pollinterval: 5, apply_display: 0.5, nodespec: { readonly: ubus.acl === 'read' },
       };
       res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
-      res.end(readFileSync(`${STUB}/index.html`, 'utf8').replace('/*ENV*/null', JSON.stringify(env)));
+      const html = readFileSync(`${STUB}/index.html`, 'utf8').replace('/*ENV*/null', JSON.stringify(env));
+      res.end(html.split('{{LANG}}').join(requestLanguage(req.headers['accept-language'])));
+      return;
+    }
+    const catalog = /^\/cgi-bin\/luci\/admin\/translations\/([\w-]+)$/.exec(path);
+    if (catalog) {
+      res.writeHead(200, { 'Content-Type': 'application/javascript; charset=UTF-8' });
+      res.end(translations(catalog[1]));
       return;
     }
     if (files[path]) {
@@ -238,9 +274,9 @@ t.test('the page in headless Chromium', { skip, timeout: 240_000 }, async (t) =>
   t.teardown(() => browser.close());
 
   /** A fresh browser context (its own profile state) on the page, with its errors and alerts collected. */
-  async function open(viewport = { width: 1200, height: 900 }):
+  async function open(viewport = { width: 1200, height: 900 }, locale = 'en-US'):
     Promise<{ page: Page; errors: string[]; alerts: string[]; loads: () => number }> {
-    const context = await browser.newContext({ viewport });
+    const context = await browser.newContext({ viewport, locale });
     const page = await context.newPage();
     const errors: string[] = [];
     const alerts: string[] = [];
@@ -341,7 +377,7 @@ t.test('the page in headless Chromium', { skip, timeout: 240_000 }, async (t) =>
   t.test('every cell carries its column title, which LuCI shows on phones', async (t) => {
     ubus.reset();
     const { page, errors } = await open({ width: 390, height: 844 });
-    for (const id of ['traffic', 'sessions', 'doctor']) {
+    for (const id of ['traffic', 'sessions', 'doctor', 'changes']) {
       const table = page.locator(`#vpn-passthrough-${id} table`);
       const titles = await table.locator('th').allTextContents();
       const cells = await table.locator('tr:not(.table-titles):not(.placeholder)').evaluateAll((rows) =>
@@ -352,6 +388,64 @@ t.test('the page in headless Chromium', { skip, timeout: 240_000 }, async (t) =>
     await page.screenshot({ path: `${ROOT}test/output/luci-phone.png`, fullPage: true });
     t.same(errors, [], 'no errors in the page');
     await page.context().close();
+  });
+
+  t.test('recent changes: who changed what, through what; fetched once, with the limit', async (t) => {
+    ubus.reset();
+    const { page, errors } = await open();
+    t.same(ubus.called('vpn-passthrough', 'log').map((c) => c.args), [{ limit: 10 }], 'one log call on load, the 10 most recent');
+    const rows = page.locator('#vpn-passthrough-changes tr:not(.table-titles)');
+    t.equal(await rows.count(), 5, 'a row per entry');
+    t.match(await rows.nth(0).textContent(), /LuCI\s*root\s*saved through rpcd's uci \(LuCI Save & Apply\)gre\.mode: 'allow' → 'block'\s*Applied/, 'the page: LuCI, the user, the option before and after');
+    t.match(await rows.nth(1).textContent(), /ubus\s*root\s*set \{"protocols":\{"pptp":\{"mode":"allow"\}\}\}pptp\.mode: 'block' → 'allow'/, 'ubus');
+    t.match(await rows.nth(3).textContent(), /command line\s*root\s*set l2tp\.client 192\.168\.1\.0\/24 00:11:22:33:44:55l2tp\.client: \(default\) → '192\.168\.1\.0\/24' '00:11:22:33:44:55'/, 'a list');
+    const refused = rows.nth(2).locator('.label');
+    t.same([await refused.textContent(), await refused.getAttribute('class')], ['Refused', 'label warning'], 'refused, as a badge');
+    t.match(await refused.getAttribute('title'), /invalid value 'blok'/, 'the reason on the badge');
+    t.same(errors, [], 'no errors in the page');
+    await page.context().close();
+  });
+
+  t.test("a VPN client's error code: the checks of its causes, the finding and the fix", async (t) => {
+    ubus.reset();
+    const { page, errors } = await open();
+    const form = page.locator('#vpn-passthrough-error');
+    t.match(await form.locator('label').textContent(), /Error code shown by the VPN client/);
+    await form.getByRole('button', { name: 'Explain' }).click();
+    await page.waitForTimeout(300);
+    t.same(ubus.called('vpn-passthrough', 'doctor').length, 1, 'nothing asked without a code');
+    await form.locator('input').nth(0).fill('809');
+    await form.locator('input').nth(1).fill('192.168.1.10');
+    await form.getByRole('button', { name: 'Explain' }).click();
+    await form.getByText('Finding:').waitFor({ timeout: 10_000 });
+    t.same(ubus.called('vpn-passthrough', 'doctor').slice(1).map((c) => c.args), [{ error: '809', client: '192.168.1.10' }], 'doctor with the code and the client');
+    t.match(await form.textContent(), /Error 809 \(Windows\): the server did not answer/, 'what the error means');
+    t.match(await form.textContent(), /Finding: this router passes the VPN traffic of 192\.168\.1\.10 and the server answers/);
+    t.match(await form.locator('code').first().textContent(), /^look at UDP 500 and 4500/, 'the fix');
+    t.equal(await form.locator('tr:not(.table-titles)').count(), 6, 'a row per check run');
+    t.same(errors, [], 'no errors in the page');
+    await page.context().close();
+  });
+
+  t.test("in the browser's language: the catalog of its translation package, as LuCI serves it", async (t) => {
+    const template = readPo(readFileSync(POT)).filter((m) => m.id !== null).map((m) => m.id!);
+    for (const [locale, l] of [['de-DE', LANGUAGES.find((x) => x.po === 'de')!], ['zh-CN', LANGUAGES.find((x) => x.po === 'zh_Hans')!]] as const) {
+      ubus.reset();
+      const { page, errors } = await open(undefined, locale);
+      const strings = new Map(readPo(readFileSync(PO(l))).map((m) => [m.id, m.values[0]]));
+      const tr = (msgid: string) => strings.get(msgid) || msgid;
+      t.equal(await page.locator('html').getAttribute('lang'), l.code, `${locale}: LuCI picks ${l.code}`);
+      t.equal(await page.locator('h2').first().textContent(), tr('VPN Passthrough'), `${l.code}: the title`);
+      t.same(await page.locator('#vpn-passthrough-traffic h3, #vpn-passthrough-sessions h3, #vpn-passthrough-doctor h3').allTextContents(),
+        [tr('Traffic since the last apply'), tr('Live sessions'), tr('Diagnostics')], `${l.code}: the sections`);
+      t.same(await page.locator('#vpn-passthrough-doctor th').allTextContents(), [tr('Result'), tr('Finding'), tr('Fix')], `${l.code}: the table titles`);
+      t.ok(await page.getByText(tr('Off removes the table: firewall4 alone decides.')).isVisible(), `${l.code}: the descriptions`);
+      const text = await page.locator('#maincontent').innerText();
+      t.same(template.filter((id) => id.length > 15 && tr(id) !== id && text.includes(id)), [], `${l.code}: none of our longer English strings left on the page`);
+      await page.screenshot({ path: `${ROOT}test/output/luci-${l.code}.png`, fullPage: true });
+      t.same(errors, [], 'no errors in the page');
+      await page.context().close();
+    }
   });
 
   t.test('PPTP blocked: one uci change, LuCI applies it, then the backend applies', async (t) => {
@@ -374,6 +468,54 @@ t.test('the page in headless Chromium', { skip, timeout: 240_000 }, async (t) =>
     t.ok(await toggle(page, 'l2tp').isChecked(), 'the others still allowed');
     t.same(errors, [], 'no errors in the page');
     await page.context().close();
+  });
+
+  t.test('allow for a while, by the router clock; the time left and the last use of each protocol', async (t) => {
+    ubus.reset();
+    const status = ubus.fixtures.status as { now: number; protocols: { name: string; until: number | null; left: number | null }[] };
+    const { page, errors } = await open();
+    const traffic = page.locator('#vpn-passthrough-traffic');
+    t.match(await traffic.locator('tr', { hasText: 'PPTP control and data' }).textContent(), /42 s ago by 192\.168\.1\.10$/, 'PPTP: when, by whom');
+    t.match(await traffic.locator('tr', { hasText: 'IPsec IKE' }).textContent(), /7 s ago by 192\.168\.1\.11 and 1 more$/, 'the latest of two clients');
+    t.match(await traffic.locator('tr', { hasText: 'IPsec NAT-T' }).textContent(), /-$/, "once per protocol, on its first part's row");
+    t.match(await traffic.locator('tr', { hasText: 'L2TP' }).textContent(), /not used$/);
+    t.match(await traffic.textContent(), /Last use recorded for 3 d 4 h/);
+    const choice = page.locator('#cbi-vpn-passthrough-l2tp-until select');
+    t.equal(await choice.inputValue(), '', 'allowed until blocked here, to begin with');
+    t.same(await choice.locator('option').allTextContents(), ['until blocked here', 'for 1 hour', 'for 8 hours', 'for 1 day']);
+    await choice.selectOption({ label: 'for 8 hours' });
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    t.ok(await until(() => ubus.delta.length > 0, 20_000), 'saved');
+    const written = Number((ubus.delta[0] ?? [])[3]);
+    t.same(ubus.delta, [['set', 'l2tp', 'until', String(written)]], 'one option: until');
+    t.ok(written >= status.now + 8 * 3600 && written < status.now + 8 * 3600 + 120, `until ${written}: the router's clock (status.now ${status.now}) + 8 h, not the browser's`);
+    t.same(errors, [], 'no errors in the page');
+    await page.context().close();
+
+    // The saved state on a fresh page, as status answers then: 8 h left.
+    const saved = ubus.fixtures.status;
+    t.teardown(() => { ubus.fixtures.status = saved; });
+    ubus.fixtures.status = { ...status, protocols: status.protocols.map((p) => (p.name === 'l2tp' ? { ...p, until: written, left: written - status.now } : p)) };
+    const again = await open();
+    t.match(await again.page.locator('#vpn-passthrough-traffic tr', { hasText: 'L2TP' }).textContent(), /allowed, 8 h left/, 'the traffic table: the time left');
+    const shown = again.page.locator('#cbi-vpn-passthrough-l2tp-until select');
+    t.equal(await shown.inputValue(), String(written), 'the deadline is the choice shown');
+    t.match(await shown.locator('option:checked').textContent(), /^until .* \(8 h left\)$/, 'with the time left');
+    await toggle(again.page, 'l2tp').uncheck();
+    t.notOk(await field(again.page, 'l2tp', 'until').isVisible(), 'blocking hides it');
+    await again.page.getByRole('button', { name: 'Save', exact: true }).click();
+    t.ok(await until(() => ubus.delta.length > 1, 20_000), 'saved again');
+    t.same(ubus.delta.slice(1).sort(), [['remove', 'l2tp', 'until'], ['set', 'l2tp', 'mode', 'block']], 'block removes the deadline');
+    t.same(again.errors, [], 'no errors in the page');
+    await again.page.context().close();
+
+    // A deadline that has passed: shown as ended.
+    ubus.reset(SHIPPED.replace("config protocol 'gre'\n\toption mode 'allow'\n", `config protocol 'gre'\n\toption mode 'allow'\n\toption until '${status.now - 60}'\n`));
+    t.equal(ubus.committed.gre.until, String(status.now - 60), 'a config whose GRE allow ended a minute ago');
+    const ended = await open();
+    t.match(await ended.page.locator('#cbi-vpn-passthrough-gre-until option:checked').textContent(), /^until .*: ended, blocked$/);
+    t.same(ended.errors, [], 'no errors in the page');
+    await ended.page.context().close();
   });
 
   t.test('raw ESP and AH follow the IPsec toggle unless set apart', async (t) => {

@@ -24,6 +24,7 @@
 //              DeviceSelect (devices from luci-rpc getNetworkDevices, as
 //              network.getDevices(); 'lo' left out)
 //   uci.js     030d24ea87d4475e9cadaba1c4273d1e30104ee4: get/set/unset/save
+//   cbi.js     008bd893105d2bc8bfb5e5dce1ef00fa09008533: _() on window.TR
 // Left out: datatype expressions (setting one throws: the view validates with
 // validate() functions only), validation on selects and checkboxes, tabs,
 // TypedSection/GridSection, ui.Dropdown's rich markup (a list of checkboxes and
@@ -684,8 +685,51 @@
 		}
 	};
 
+	/* Translations: cbi.js's _() (008bd893105d2bc8bfb5e5dce1ef00fa09008533) on
+	   window.TR, the catalog the page loads from admin/translations/<lang>
+	   (test/luci.test.ts serves it as LuCI's action_translations writes it):
+	   the msgid, blanks collapsed and trimmed, "ctxt\1" before it for a
+	   context, hashed with lib/lmo.c's sfh_hash over its bytes, as 8 hex
+	   digits; untranslated, the msgid itself. Like cbi.js, the bytes are
+	   UTF-8 of each UTF-16 unit (a character beyond U+FFFF is two 3-byte
+	   halves, so such a msgid is never found). Left out: N_() (the view has
+	   no plural). */
+	const unitBytes = (s) => {
+		const out = [];
+		for (let i = 0; i < s.length; i++) {
+			const c = s.charCodeAt(i);
+			if (c < 0x80) out.push(c);
+			else if (c < 0x800) out.push(0xc0 | (c >> 6), 0x80 | (c & 0x3f));
+			else out.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 0x3f), 0x80 | (c & 0x3f));
+		}
+		return out;
+	};
+	const sfh = (s) => {
+		const b = unitBytes(s);
+		const get16 = (i) => b[i] | (b[i + 1] << 8);
+		const signed = (i) => (b[i] > 0x7f ? b[i] - 256 : b[i]);
+		let h = b.length >>> 0, i = 0;
+		for (let n = b.length >> 2; n > 0; n--, i += 4) {
+			h = (h + get16(i)) >>> 0;
+			h = ((h << 16) ^ ((get16(i + 2) << 11) ^ h)) >>> 0;
+			h = (h + (h >>> 11)) >>> 0;
+		}
+		const rest = b.length & 3;
+		if (rest === 3) {
+			h = (h + get16(i)) >>> 0; h = (h ^ (h << 16)) >>> 0; h = (h ^ (signed(i + 2) << 18)) >>> 0; h = (h + (h >>> 11)) >>> 0;
+		} else if (rest === 2) {
+			h = (h + get16(i)) >>> 0; h = (h ^ (h << 11)) >>> 0; h = (h + (h >>> 17)) >>> 0;
+		} else if (rest === 1) {
+			h = (h + signed(i)) >>> 0; h = (h ^ (h << 10)) >>> 0; h = (h + (h >>> 1)) >>> 0;
+		}
+		for (const [op, n] of [['^', 3], ['+', 5], ['^', 4], ['+', 17], ['^', 25], ['+', 6]])
+			h = (op === '^' ? h ^ (h << n) : h + (h >>> n)) >>> 0;
+		return h.toString(16).padStart(8, '0');
+	};
+	const blanks = (s) => String(s).trim().replace(/[ \t\n]+/g, ' ');
+	window._ = (s, c) => (window.TR && window.TR[sfh((c != null ? `${blanks(c)}\u0001` : '') + blanks(s))]) || s;
+
 	window.E = E;
-	window._ = (s) => s;
 	window.luciErrors = [];
 	window.addEventListener('error', (e) => window.luciErrors.push(String(e.error && e.error.stack || e.message)));
 	window.addEventListener('unhandledrejection', (e) => window.luciErrors.push(String(e.reason && e.reason.stack || e.reason)));

@@ -29,17 +29,18 @@ const inNs = (argv) => {
   if (r.status !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr}`);
   return r.stdout;
 };
-/** Runs each program `rounds` times, interleaved; the mean ms of each. */
+/** Runs each program `rounds` times, interleaved; the median ms of each (a loaded machine's outliers left out). */
 const times = (programs) => {
-  const total = Object.fromEntries(Object.keys(programs).map((k) => [k, 0n]));
+  const runs = Object.fromEntries(Object.keys(programs).map((k) => [k, []]));
   for (let i = 0; i < rounds; i++) {
     for (const [k, run] of Object.entries(programs)) {
       const start = process.hrtime.bigint();
       run();
-      total[k] += process.hrtime.bigint() - start;
+      runs[k].push(Number(process.hrtime.bigint() - start) / 1e6);
     }
   }
-  return Object.fromEntries(Object.entries(total).map(([k, ns]) => [k, Number(ns) / 1e6 / rounds]));
+  const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  return Object.fromEntries(Object.entries(runs).map(([k, ms]) => [k, median(ms)]));
 };
 
 /** apply / bare nft -f and start-up / empty qjs, for qjs run by this argv. */

@@ -14,7 +14,7 @@ import { BUNDLE, QJS, ROOT } from './lib/paths.ts';
 import { lockTarget } from './lib/lock.ts';
 
 const skip = canNetns === true ? false : canNetns;
-const METHODS = ['status', 'sessions', 'doctor', 'overview', 'get', 'set', 'apply'];
+const METHODS = ['status', 'sessions', 'doctor', 'overview', 'get', 'set', 'apply', 'log'];
 
 t.test('the rpcd plugin under qjs', { skip }, async (t) => {
   const ns = makeNetns('rpcd');
@@ -44,7 +44,9 @@ t.test('the rpcd plugin under qjs', { skip }, async (t) => {
     const list = JSON.parse(r.stdout);
     t.same(Object.keys(list), METHODS);
     t.same(list.set, { global: {}, protocols: {} }, 'set takes two objects (blobmsg tables)');
-    for (const m of METHODS.filter((m) => m !== 'set')) t.same(list[m], {}, `${m} takes no arguments`);
+    t.same(list.doctor, { error: '809', client: '192.168.1.20' }, 'doctor takes two optional strings');
+    t.same(list.log, { limit: 10 }, 'log takes an optional number');
+    for (const m of METHODS.filter((m) => ['set', 'doctor', 'log'].indexOf(m) < 0)) t.same(list[m], {}, `${m} takes no arguments`);
     const documented = [...readFileSync(`${ROOT}docs/ubus.md`, 'utf8').matchAll(/^\| `(\w+)`/gm)].map((m) => m[1]);
     t.same(documented, METHODS, 'docs/ubus.md lists the same methods');
   });
@@ -79,7 +81,7 @@ t.test('the rpcd plugin under qjs', { skip }, async (t) => {
     t.match(overview.sessions, { source: '/proc/net/nf_conntrack', clients: [] });
   });
 
-  t.test('over HTTP: ubus_rpc_session is accepted and ignored', async (t) => {
+  t.test('over HTTP: ubus_rpc_session is accepted (the change log asks rpcd whose it is)', async (t) => {
     t.equal(call('status', '{"ubus_rpc_session":"0123456789abcdef"}').table, 'loaded');
     const r = call('set', '{"ubus_rpc_session":"0123456789abcdef","protocols":{"gre":{"mode":"block"}}}');
     t.equal(r.applied, true);

@@ -9,10 +9,11 @@ import { readStamp } from '../core/counters.ts';
 import { ANSWERS_REFUSED, NO_L2TP_ANSWERS } from '../core/l2tp.ts';
 import { renderRuleset } from '../core/render.ts';
 import { configStamp } from '../core/stamp.ts';
-import { commitPending, dropPending, readPending } from '../host/configfile.ts';
+import { commitPending, dropPending, readConfigBytes, readPending } from '../host/configfile.ts';
 import { NO_HELPER } from '../host/kernel.ts';
 import { withLock } from '../host/lock.ts';
 import { listTable, loadScript, removeTable } from '../host/nft.ts';
+import { changeRecord } from './changelog.ts';
 import type { Context } from './context.ts';
 import { readFacts, type SystemFacts } from './facts.ts';
 
@@ -62,6 +63,15 @@ export function applyUnlocked(ctx: Context, text?: string): Rendered {
   try {
     return load(ctx, rendered);
   } catch (e) {
+    // Keeping the usage record, the script declares every object before
+    // deleting it; an object whose declaration differs from the kernel's
+    // (its type changed since that table was loaded) refuses it with EEXIST.
+    // Then the table is replaced whole, and the record begins anew.
+    if (/File exists/.test((e as Error).message) && !rendered.facts.wholeTable) {
+      const facts = { ...rendered.facts, wholeTable: true };
+      const note = 'the usage record begins anew: the loaded table was not one this version can keep it from';
+      return load(ctx, { ...rendered, facts, script: renderRuleset(rendered.config, facts), warnings: [...rendered.warnings, note] });
+    }
     // Kernels of early 2024 refuse the expectations of L2TP answers (core/l2tp.ts).
     if (rendered.facts.l2tpAnswers !== false && ANSWERS_REFUSED.test((e as Error).message)) {
       const facts = { ...rendered.facts, l2tpAnswers: false };
@@ -69,10 +79,13 @@ export function applyUnlocked(ctx: Context, text?: string): Rendered {
     }
     // The helper is the one part a kernel may lack; it refuses the helper
     // object with ENOENT. Then once more without it: if that loads, the
-    // helper was what failed; if not, its error is the real one.
-    if (!rendered.facts.pptpHelper || !/No such file or directory/.test((e as Error).message)) throw e;
-    const facts = { ...rendered.facts, pptpHelper: false };
-    return load(ctx, { ...rendered, facts, script: renderRuleset(rendered.config, facts), warnings: [...rendered.warnings, NO_HELPER] });
+    // helper was what failed; if not, its error is the real one. That load
+    // replaces the table whole, usage record too: a helper object left in
+    // it could be deleted only by declaring it, which such a kernel refuses.
+    const { pptpHelper, helperLoaded } = rendered.facts;
+    if (!(pptpHelper || helperLoaded) || !/No such file or directory/.test((e as Error).message)) throw e;
+    const facts = { ...rendered.facts, pptpHelper: false, helperLoaded: false, wholeTable: true };
+    return load(ctx, { ...rendered, facts, script: renderRuleset(rendered.config, facts), warnings: pptpHelper ? [...rendered.warnings, NO_HELPER] : rendered.warnings });
   }
 }
 
@@ -99,8 +112,18 @@ export function underLock<T>(ctx: Context, body: () => T): T {
   });
 }
 
+/** Loads the config as it is; a change made to it without us since the last record goes into the change log. */
 export function apply(ctx: Context): Rendered {
-  return underLock(ctx, () => applyUnlocked(ctx));
+  const record = changeRecord(ctx, null);
+  return record.outcome(() =>
+    underLock(ctx, () =>
+      record.outcome(() => {
+        const text = readConfigBytes(ctx.sys, ctx.paths.config) ?? '';
+        record.from(text);
+        return applyUnlocked(ctx, text);
+      }),
+    ),
+  );
 }
 
 /** What an apply did, as data (CLI --json, ubus). */

@@ -4,12 +4,14 @@
 
 import { ESP_SENDERS, hasHelper, L2TP_ELSEWHERE, L2TP_SENDERS, readAddresses, readCounters, readSenders } from '../core/counters.ts';
 import { withHelper } from '../host/kernel.ts';
-import { diagnose, type Check } from '../core/doctor.ts';
+import { diagnose, type Check, type DoctorFacts } from '../core/doctor.ts';
 import { PPTP_HELPER } from '../core/protocols.ts';
 import { flowOffloading, masqueradeZones, zoneHelpers } from '../host/firewall.ts';
 import { listTable } from '../host/nft.ts';
 import { ConfigInvalid, formatIssue } from '../core/config.ts';
 import { loadConfigText } from '../core/load.ts';
+import { auditUsage } from '../core/unused.ts';
+import { readUsage, type UsageRecord } from '../core/usage.ts';
 import { factsFor, readFacts, type SystemFacts } from './facts.ts';
 import type { Context } from './context.ts';
 import { CONNTRACK_LIST, readSessionTable, type SessionTable } from './sessions.ts';
@@ -78,13 +80,24 @@ function readOrDefaults(ctx: Context): { read: SystemFacts; config: Check | null
   }
 }
 
-export function runDoctor(ctx: Context): { checks: Check[] } {
+/** What doctor judges, with what it was read from (`doctor --error` judges the same facts for one client). */
+export interface DoctorInput {
+  facts: DoctorFacts;
+  /** The config's failed check when it is invalid (the rest is then judged on the defaults). */
+  config: Check | null;
+  read: SystemFacts;
+  sessions: SessionTable | null;
+  /** The usage record of the loaded table (core/usage.ts); null without one. */
+  usage: UsageRecord | null;
+}
+
+export function readDoctorFacts(ctx: Context): DoctorInput {
   const { read, config } = readOrDefaults(ctx);
   const { objects, failure } = readTable(ctx);
   const lan = { zones: read.config.lanZones, devices: read.facts.lanDevices };
   const sessions: SessionTable | null = tryRead(() => readSessionTable(ctx, lan));
   const acct = ctx.sys.readFile(ctx.paths.conntrackAccounting);
-  const checks = diagnose({
+  const facts: DoctorFacts = {
     enabled: read.config.enabled,
     nftFailure: failure,
     tableLoaded: objects !== null,
@@ -103,6 +116,12 @@ export function runDoctor(ctx: Context): { checks: Check[] } {
     espSenders: objects ? readSenders(objects, ESP_SENDERS) : [],
     l2tpSenders: objects ? readSenders(objects, L2TP_SENDERS) : [],
     l2tpElsewhere: objects ? readAddresses(objects, L2TP_ELSEWHERE) : [],
-  });
+  };
+  return { facts, config, read, sessions, usage: objects && readUsage(objects, read.clock.uptime) };
+}
+
+export function runDoctor(ctx: Context): { checks: Check[] } {
+  const { facts, config, read, usage } = readDoctorFacts(ctx);
+  const checks = [...diagnose(facts), ...auditUsage(read.config, usage)];
   return { checks: config ? [config, ...checks] : checks };
 }

@@ -16,6 +16,9 @@ export const EXIT = { ok: 0, failed: 1, usage: 2, config: 3, busy: 4 } as const;
 interface Parsed {
   json: boolean;
   config?: string;
+  /** doctor's --error CODE and --client ADDRESS. */
+  error?: string;
+  client?: string;
   command: string;
   args: string[];
 }
@@ -37,6 +40,9 @@ function parseArgs(argv: string[]): Parsed {
     else if (arg === '-c' || arg === '--config') {
       if (i + 1 >= argv.length) throw new UsageError(`${arg} needs a file name`);
       parsed.config = argv[++i];
+    } else if (arg === '--error' || arg === '--client') {
+      if (i + 1 >= argv.length) throw new UsageError(`${arg} needs a value, e.g. doctor --error 809 --client 192.168.1.20`);
+      parsed[arg === '--error' ? 'error' : 'client'] = argv[++i];
     } else if (arg === '-h' || arg === '--help') rest.unshift('help');
     else if (arg.startsWith('-') && arg !== '-') throw new UsageError(`unknown option ${arg}`);
     else {
@@ -47,6 +53,10 @@ function parseArgs(argv: string[]): Parsed {
   }
   parsed.command = rest.shift() ?? 'help';
   parsed.args = rest;
+  if ((parsed.error !== undefined || parsed.client !== undefined) && parsed.command !== 'doctor') {
+    throw new UsageError('--error and --client are options of doctor');
+  }
+  if (parsed.client !== undefined && parsed.error === undefined) throw new UsageError('--client goes with --error: doctor --error 809 --client 192.168.1.20');
   return parsed;
 }
 
@@ -92,6 +102,12 @@ async function run(ctx: Context, p: Parsed, out: Output): Promise<number> {
     }
     case 'doctor': {
       expectArgs(p, 0);
+      if (p.error !== undefined) {
+        const report = (await import('../app/client-error.ts')).explainClientError(ctx, p.error, p.client);
+        const { formatClientError } = await import('./client-error.ts');
+        print(() => formatClientError(report), report);
+        return report.checks.some((c) => c.verdict === 'fail') ? EXIT.failed : EXIT.ok;
+      }
       const report = (await import('../app/doctor.ts')).runDoctor(ctx);
       const { formatDoctor } = await import('./format.ts');
       print(() => formatDoctor(report.checks), report);
@@ -135,7 +151,13 @@ async function run(ctx: Context, p: Parsed, out: Output): Promise<number> {
     }
     case 'set': {
       if (p.args.length < 1) throw new UsageError('set needs KEY and VALUE, e.g. `set pptp block`');
-      const r = (await import('../app/set.ts')).setOption(ctx, p.args[0], p.args.slice(1));
+      const set = await import('../app/set.ts');
+      // `set pptp allow --for 2h`: options have ended at the first value, so --for is read here.
+      const timed = p.args.indexOf('--for');
+      if (timed >= 0 && (timed !== 2 || p.args.length !== 4 || p.args[1] !== 'allow')) {
+        throw new UsageError('--for takes a duration after allow, such as `set pptp allow --for 2h`');
+      }
+      const r = timed >= 0 ? set.setAllowFor(ctx, p.args[0], p.args[3]) : set.setOption(ctx, p.args[0], p.args.slice(1));
       warn(r.warnings);
       await printApplied(r);
       return EXIT.ok;
@@ -145,6 +167,13 @@ async function run(ctx: Context, p: Parsed, out: Output): Promise<number> {
       const r = (await import('../app/set.ts')).setOption(ctx, p.args[0], null);
       warn(r.warnings);
       await printApplied(r);
+      return EXIT.ok;
+    }
+    case 'log': {
+      expectArgs(p, 0);
+      const log = (await import('../app/changelog.ts')).readChangeLog(ctx);
+      const { formatChangeLog } = await import('./changelog.ts');
+      print(() => formatChangeLog(log.entries), log);
       return EXIT.ok;
     }
     default:
@@ -165,7 +194,7 @@ export async function runCli(argv: string[], makeContext: (config?: string) => C
   let parsed: Parsed | null = null;
   try {
     parsed = parseArgs(argv);
-    return await run(makeContext(parsed.config), parsed, out);
+    return await run({ ...makeContext(parsed.config), caller: { via: 'cli' } }, parsed, out);
   } catch (e) {
     if (e instanceof UsageError) return fail(parsed, out, EXIT.usage, e.message);
     if (e instanceof ConfigInvalid) {

@@ -9,10 +9,17 @@ const USAGE = `usage: vpn-passthrough [--json] [-c FILE] <command> [args]
 VPN passthrough (PPTP, L2TP, IPsec, GRE) for OpenWrt's firewall4.
 
 commands:
-  status              modes, table loaded or not, counters, PPTP helper
+  status              modes (and time left of an allow for a while), table
+                      loaded or not, counters, PPTP helper, last use of
+                      each protocol by LAN clients
   sessions            live VPN sessions per LAN client, from conntrack
   doctor              checks why a VPN might fail, each with its fix;
                       exit 1 when a check fails
+  doctor --error CODE [--client ADDRESS]
+                      what an error a VPN client shows means (Windows 809,
+                      691 ..., or the message of macOS, iOS, Android), and
+                      only the checks that tell its causes apart, for
+                      that LAN client: the finding and the fix
   apply               render the table and load it in one transaction
   stop                remove the table (the config stays)
   render              print the nft script that apply would load; changes nothing
@@ -24,8 +31,16 @@ commands:
                       several values, or none to clear. A change of
                       ipsec's mode takes raw ESP/AH along unless
                       ipsec.esp was set apart (to the other mode).
+  set PROTOCOL allow --for DURATION
+                      allow it for a while (30s, 45m, 2h, 1d, 1d12h ...):
+                      the table blocks it again at the end by itself,
+                      live tunnels too; set PROTOCOL allow (for good) or
+                      block ends that sooner
   unset KEY           remove one option: its default applies again
                       (e.g. unset ipsec.esp: raw ESP/AH follow ipsec)
+  log                 the change log, newest first: each change by set,
+                      unset, ubus or LuCI, who made it, each option
+                      before and after, refused and failed ones too
   self-check          test the engine on this runtime without touching
                       the system (exit 1 on failure)
   help [config]       this text, or every config option

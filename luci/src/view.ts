@@ -19,17 +19,25 @@ import type { Sessions } from '../../src/app/sessions.ts';
 import type { Check } from '../../src/core/doctor.ts';
 import type { Count } from '../../src/core/counters.ts';
 import type { Flow } from '../../src/core/sessions.ts';
+import { formatValue, whoOf, type ChangeEntry } from '../../src/core/changes.ts';
+import { formatSpan } from '../../src/core/timed.ts';
 
 /** Every answer of the rpcd plugin: the result, or an error in the body (docs/ubus.md). */
 type Answer<T> = T | { error: { code: string; message: string; field?: string } };
 type Doctor = { checks: Check[] };
+/** doctor with an error a VPN client showed (src/app/client-error.ts). */
+type Explained = Doctor & { finding: string; fix?: string; clientError: { known: boolean; code?: number; client?: string; meaning?: string } };
 
 const CONFIG = 'vpn-passthrough';
 
-const declare = <T>(method: string) =>
-  rpc.declare<Answer<T>>({ object: 'vpn-passthrough', method, reject: true });
+const declare = <T, A extends unknown[] = []>(method: string, params?: string[]) =>
+  rpc.declare<Answer<T>, A>({ object: 'vpn-passthrough', method, params, reject: true });
 const callOverview = declare<{ status: Status; sessions: Sessions }>('overview');
 const callDoctor = declare<Doctor>('doctor');
+const callExplain = declare<Explained, [error: string, client: string]>('doctor', ['error', 'client']);
+/** The most recent changes only: `vpn-passthrough log` has them all. */
+const RECENT = 10;
+const callLog = declare<{ entries: ChangeEntry[] }, [limit: number]>('log', ['limit']);
 const callApply = declare<{ applied: boolean; warnings: string[] }>('apply');
 
 const PROTOCOLS = [
@@ -102,15 +110,31 @@ function section(title: string, body: LuCI.Children, id: string): HTMLElement {
   return E('div', { class: 'cbi-section', id }, [E('h3', [title]), E('div', {}, body)]);
 }
 
+/** A part's mode, with the time left of an allow for a while, or that it ended. */
+function modeText(p: Status['protocols'][number], mode: string): string {
+  if (mode === 'allow') return p.left == null ? _('allowed') : _('allowed, %s left').format(formatSpan(p.left));
+  return p.expired ? _('blocked: the allow for a while ended') : _('blocked');
+}
+
+/** A protocol's last use by a LAN client, from the usage record the table keeps. */
+function lastUse(p: Status['protocols'][number]): string {
+  const u = p.lastUsed[0];
+  if (!u) return _('not used');
+  const by = p.lastUsed.length > 1 ? _('%s and %d more').format(u.client, p.lastUsed.length - 1) : u.client;
+  return _('%s ago by %s').format(formatSpan(u.ago), by);
+}
+
 function renderTraffic(answer: Answer<Status> | null): LuCI.Child[] {
   const status = result(answer);
   if (typeof status === 'string') return [warning(status)];
+  const recorded = status.usageAge != null;
   const rows = status.protocols.flatMap((p) =>
-    p.parts.map((part) => [p.title, part.title, part.mode === 'allow' ? _('allowed') : _('blocked'), count(part.passed), count(part.blocked)]),
+    p.parts.map((part, i) => [p.title, part.title, modeText(p, part.mode), count(part.passed), count(part.blocked), recorded && i === 0 ? lastUse(p) : '']),
   );
   return [
     ...status.warnings.map(warning),
-    table([_('Protocol'), _('Part'), _('Mode'), _('Passed'), _('Blocked')], rows, ''),
+    table([_('Protocol'), _('Part'), _('Mode'), _('Passed'), _('Blocked'), _('Last use')], rows, ''),
+    recorded ? E('p', { class: 'cbi-value-description' }, [_('Last use recorded for %s: since the router started, or since the table was last made anew (firewall stop).').format(formatSpan(status.usageAge!))]) : '',
   ];
 }
 
@@ -145,6 +169,59 @@ function renderDoctor(answer: Answer<Doctor> | null): LuCI.Child[] {
   return [table([_('Result'), _('Finding'), _('Fix')], rows, '')];
 }
 
+/** Explains an error a VPN client shows: the checks of its causes for that client, and the answer. */
+function errorForm(): HTMLElement {
+  const input = (placeholder: string) => E('input', { type: 'text', class: 'cbi-input-text', placeholder }) as HTMLInputElement;
+  const code = input(_('809, or the message'));
+  const client = input(_('192.168.1.20 (optional)'));
+  const out = E('div', {});
+  const explained = (answer: Answer<Explained> | null): LuCI.Child[] => {
+    const r = result(answer);
+    if (typeof r === 'string') return [warning(r)];
+    const e = r.clientError;
+    return [
+      e.known ? E('p', [`${e.code ? _('Error %d').format(e.code) : _('Message')} (${e.client}): ${e.meaning}`]) : '',
+      E('p', [E('strong', [_('Finding:')]), ' ', r.finding]),
+      r.fix ? E('p', [E('strong', [_('Fix:')]), ' ', E('code', [r.fix])]) : '',
+      ...renderDoctor(answer),
+    ];
+  };
+  const explainIt = () => {
+    if (code.value.trim() === '') return null;
+    dom.content(out, E('em', [_('Checking…')]));
+    return L.resolveDefault(callExplain(code.value.trim(), client.value.trim()), null).then((answer) => dom.content(out, explained(answer)));
+  };
+  return E('div', { class: 'cbi-value', id: 'vpn-passthrough-error' }, [
+    E('label', { class: 'cbi-value-title' }, [_('Error code shown by the VPN client')]),
+    E('div', { class: 'cbi-value-field' }, [
+      code, ' ', client, ' ',
+      E('button', { class: 'cbi-button cbi-button-action', click: explainIt }, [_('Explain')]),
+      E('div', { class: 'cbi-value-description' }, [_('Windows error numbers (809, 691 …) or the message of macOS, iOS or Android; the client: the LAN address of the computer that shows it.')]),
+      out,
+    ]),
+  ]);
+}
+
+const VIA: Record<ChangeEntry['via'], string> = { cli: _('command line'), ubus: 'ubus', luci: 'LuCI', uci: _('file edited') };
+const RESULTS: Record<ChangeEntry['result'], [title: string, badge: string]> = {
+  applied: [_('Applied'), 'success'],
+  refused: [_('Refused'), 'warning'],
+  failed: [_('Failed'), 'important'],
+};
+
+function renderChanges(answer: Answer<{ entries: ChangeEntry[] }> | null): LuCI.Child[] {
+  const log = result(answer);
+  if (typeof log === 'string') return [warning(log)];
+  const rows = log.entries.map((e) => [
+    new Date(e.time).toLocaleString(),
+    VIA[e.via] ?? e.via,
+    whoOf(e),
+    E('span', {}, [e.request, ...e.changes.flatMap((c) => [E('br'), `${c.option}: ${formatValue(c.before)} → ${formatValue(c.after)}`])]),
+    E('span', { class: `label ${RESULTS[e.result][1]}`, title: e.reason ?? '' }, [RESULTS[e.result][0]]),
+  ]);
+  return [table([_('Time'), _('Through'), _('User'), _('Change'), _('Result')], rows, _('No change recorded since the router started.'))];
+}
+
 /** LuCI's validate(): true, or what the backend's parser says of the value (each entry of a list). */
 function check(spec: OptionSpec, value: LuCI.form.Value_): true | string {
   for (const raw of ([] as string[]).concat(value ?? [])) {
@@ -169,6 +246,39 @@ function option<O extends LuCI.form.AbstractValue>(s: LuCI.form.AbstractSection,
   return o;
 }
 
+/** Allow for a while: the choices, and the router's clock (the deadline is the router's, not the browser's). */
+const DURATIONS: [seconds: number, label: string][] = [[3600, _('for 1 hour')], [8 * 3600, _('for 8 hours')], [86400, _('for 1 day')]];
+
+function routerClock(status: Status | string): () => number {
+  const shown = Date.now();
+  const now = typeof status === 'string' ? shown / 1000 : status.now;
+  return () => Math.floor(now + (Date.now() - shown) / 1000);
+}
+
+/**
+ * option until (Unix time) as a choice: until blocked (no until), or for
+ * an hour, 8 hours or a day from the moment of saving; a deadline already
+ * set shows with the time left, or as ended.
+ */
+function allowFor(s: LuCI.form.AbstractSection, now: () => number): LuCI.form.ListValue {
+  const o = s.option(form.ListValue, 'until', _('Allowed'), _('For a while: then the protocol is blocked again, live tunnels too, by the table itself.'));
+  o.value('', _('until blocked here'));
+  for (const [seconds, label] of DURATIONS) o.value(`for ${seconds}`, label);
+  o.load = (sid) => {
+    const until = uci.get(CONFIG, sid, 'until');
+    if (typeof until !== 'string' || until === '') return '';
+    const at = new Date(Number(until) * 1000).toLocaleString();
+    const left = Number(until) - now();
+    o.value(until, left > 0 ? _('until %s (%s left)').format(at, formatSpan(left)) : _('until %s: ended, blocked').format(at));
+    return until;
+  };
+  o.write = (sid, value) => uci.set(CONFIG, sid, 'until', /^for \d+$/.test(String(value)) ? String(now() + Number(String(value).slice(4))) : value);
+  o.remove = (sid) => uci.unset(CONFIG, sid, 'until');
+  // Blocking removes it (an option whose dependency is off is removed on save).
+  o.depends('mode', 'allow');
+  return o;
+}
+
 /** One half of an overview answer, or the answer itself when it is an error (or none). */
 function part<K extends 'status' | 'sessions'>(o: Answer<{ status: Status; sessions: Sessions }> | null, key: K) {
   return o && !('error' in o) ? o[key] : (o as Answer<never> | null);
@@ -188,13 +298,14 @@ function applyBackend(): void {
 
 export default view.extend({
   load() {
-    return Promise.all([L.resolveDefault(callOverview(), null), L.resolveDefault(callDoctor(), null)]);
+    return Promise.all([L.resolveDefault(callOverview(), null), L.resolveDefault(callDoctor(), null), L.resolveDefault(callLog(RECENT), null)]);
   },
 
-  render([overview, doctor]) {
+  render([overview, doctor, changes]) {
     const m = new form.Map(CONFIG, _('VPN Passthrough'),
       _('Lets VPN clients on the LAN reach their servers through the NAT of this router, or blocks them, protocol by protocol. A block also cuts tunnels that are already up.'));
 
+    const now = routerClock(result(part(overview, 'status')));
     let s = m.section(form.NamedSection, 'global', 'global', _('General'));
     option(s, form.Flag, 'enabled', _('Enabled'), _('Off removes the table: firewall4 alone decides.')).rmempty = false;
     const zones = option(s, widgets.ZoneSelect, 'lan_zone', _('LAN zones'), _('Firewall zones whose clients get passthrough.'));
@@ -210,6 +321,8 @@ export default view.extend({
     const limit = option(s, form.Value, 'log_limit', _('At most'), _('Log lines per second, minute, hour or day, such as 10/minute.'));
     limit.depends('log', '1');
     limit.retain = true;
+    option(s, form.Value, 'unused_days', _('Unused for'),
+      _('Days without a LAN client using an allowed protocol before the diagnostics suggest blocking it.'));
 
     for (const p of PROTOCOLS) {
       const insecure = p.insecure ? `<br /><strong>${_('Insecure:')}</strong> ${p.insecure}` : '';
@@ -219,6 +332,7 @@ export default view.extend({
       mode.enabled = 'allow';
       mode.disabled = 'block';
       mode.rmempty = false;
+      allowFor(s, now);
 
       if (p.name === 'ipsec') {
         // Raw ESP/AH follow the mode unless set apart; a value equal to the mode is not apart (as the backend's set):
@@ -273,6 +387,8 @@ export default view.extend({
         section(_('Traffic since the last apply'), traffic, 'vpn-passthrough-traffic'),
         section(_('Live sessions'), live, 'vpn-passthrough-sessions'),
         section(_('Diagnostics'), renderDoctor(doctor), 'vpn-passthrough-doctor'),
+        section(_('A VPN client fails?'), errorForm(), 'vpn-passthrough-explain'),
+        section(_('Recent changes'), renderChanges(changes), 'vpn-passthrough-changes'),
       ]);
     });
   },

@@ -68,9 +68,9 @@ t.test('every mistake is reported with where it is and how to fix it', async (t)
   t.same(issues, [
     `${FILE}:2: section 'global' option 'enabled': invalid boolean 'maybe'; use '1' or '0'`,
     `${FILE}:3: section 'global' option 'lan_zone': invalid value 'lan zone!'; give a firewall zone name such as 'lan'`,
-    `${FILE}:4: section 'global' option 'colour': unknown option; known options here: enabled, lan_zone, lan_device, log, log_limit`,
+    `${FILE}:4: section 'global' option 'colour': unknown option; known options here: enabled, lan_zone, lan_device, log, log_limit, unused_days`,
     `${FILE}:6: section 'pptp' option 'mode': invalid value 'alow'; use one of 'allow', 'block'`,
-    `${FILE}:7: section 'pptp' option 'esp': unknown option; known options here: mode, family, client, server`,
+    `${FILE}:7: section 'pptp' option 'esp': unknown option; known options here: mode, family, client, server, until`,
     `${FILE}:9: section 'ipsec' option 'client': '192.168.1.5/24' has host bits set after /24: give the network address of the subnet; write an IPv4/IPv6 address, a subnet such as 192.168.1.0/24, or a MAC address`,
     `${FILE}:10: section 'ipsec' option 'server': 'aa:bb:cc:dd:ee:ff' is not an IPv4 or IPv6 address; write an IPv4/IPv6 address or a subnet such as 203.0.113.0/24`,
     `${FILE}:11: section 'ipsec' option 'mode': takes one value, not a list; write "option mode '...'"`,

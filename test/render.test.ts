@@ -9,6 +9,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadConfigText } from '../src/core/load.ts';
 import { renderRuleset, type Facts } from '../src/core/render.ts';
 import { configStamp } from '../src/core/stamp.ts';
+import { asOf, formatTime } from '../src/core/timed.ts';
 import { GOLDEN } from './lib/paths.ts';
 import { canNetns, makeNetns } from '../lab/netns.ts';
 
@@ -17,9 +18,11 @@ interface Case {
   what: string;
   config: string;
   facts?: Partial<Facts>;
+  /** The clock at apply (Unix seconds), for timed allows: the config as it stands then is rendered. */
+  now?: number;
 }
 
-const FACTS: Omit<Facts, 'stamp'> = { lanDevices: ['br-lan'], pptpHelper: true, source: '/etc/config/vpn-passthrough' };
+const FACTS: Omit<Facts, 'stamp'> = { lanDevices: ['br-lan'], pptpHelper: true, source: '/etc/config/vpn-passthrough', uptime: 120 };
 
 function matrix(): Case[] {
   const cases: Case[] = [];
@@ -75,6 +78,18 @@ const CASES: Case[] = [
   },
   { name: 'disabled', what: "option enabled '0': the table is removed", config: "config global\n\toption enabled '0'\n" },
   {
+    name: 'timed-allow',
+    what: 'PPTP allowed until a time (set pptp allow --for ...), L2TP narrowed until then too: the table blocks both by itself at that moment',
+    config: "config protocol 'pptp'\n\toption until '4102444800'\n\nconfig protocol 'l2tp'\n\tlist client '192.168.1.10'\n\toption until '4102444800'\n",
+    now: 4102437600,
+  },
+  {
+    name: 'timed-allow-ended',
+    what: 'an apply once the time of an allow for a while (IPsec) is up: blocked, raw ESP/AH with it; until on a blocked protocol (GRE) does nothing',
+    config: "config protocol 'ipsec'\n\toption until '1718000000'\n\nconfig protocol 'gre'\n\toption until '1718000000'\n\toption mode 'block'\n",
+    now: 1718000000,
+  },
+  {
     name: 'no-pptp-helper',
     what: 'kernel without nf_conntrack_pptp: no helper, PPTP still counted and passed',
     config: '',
@@ -96,9 +111,11 @@ function golden(c: Case): string {
     '# config:',
     ...config,
     `# facts: LAN devices ${facts.lanDevices.join(' ')}; PPTP helper ${facts.pptpHelper ? 'available' : 'missing'}`,
+    ...(c.now === undefined ? [] : [`# clock at apply: ${formatTime(c.now)}`]),
     '#',
   ];
-  return `${header.join('\n')}\n${renderRuleset(loadConfigText(c.config, facts.source).config, facts)}`;
+  const written = loadConfigText(c.config, facts.source).config;
+  return `${header.join('\n')}\n${renderRuleset(c.now === undefined ? written : asOf(written, c.now), facts)}`;
 }
 
 const update = process.env.UPDATE_GOLDEN === '1';

@@ -33,7 +33,7 @@ const CHECKS: [string, () => boolean][] = [
   }],
   ['render', () => {
     const { config } = loadConfigText(CONFIG, 'self-check');
-    const script = renderRuleset(config, { lanDevices: ['br-lan'], pptpHelper: true, source: 'self-check', stamp: '0' });
+    const script = renderRuleset(config, { lanDevices: ['br-lan'], pptpHelper: true, source: 'self-check', stamp: '0', uptime: 0 });
     return script.indexOf('ct helper set "pptp"') > 0 && /chain handle_l2tp \{[^}]*reject with icmpx admin-prohibited/.test(script);
   }],
   ['sessions', () => {

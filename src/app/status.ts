@@ -3,6 +3,8 @@
 import { modeOf, type Mode } from '../core/config.ts';
 import { hasHelper, readCounters, type Count } from '../core/counters.ts';
 import { PROTOCOLS, partsOf } from '../core/protocols.ts';
+import { formatTime } from '../core/timed.ts';
+import { readUsage, type Use } from '../core/usage.ts';
 import { withHelper, type ModuleState } from '../host/kernel.ts';
 import { listTable } from '../host/nft.ts';
 import { readFacts } from './facts.ts';
@@ -24,6 +26,14 @@ export interface ProtocolStatus {
   clients: string[];
   servers: string[];
   insecure?: string;
+  /** A timed allow's deadline (Unix seconds), running or ended; null: no end. */
+  until: number | null;
+  /** Seconds left of a running timed allow; null otherwise. */
+  left: number | null;
+  /** The timed allow has ended: the protocol is blocked. */
+  expired: boolean;
+  /** Its LAN clients by their last use while the record was kept, the most recent first. */
+  lastUsed: Use[];
   parts: PartStatus[];
 }
 
@@ -35,6 +45,10 @@ export interface Status {
   /** null when PPTP is not allowed; available null while the table is not loaded (it tells). */
   pptpHelper: { available: boolean | null; modules: { name: string; state: ModuleState }[] } | null;
   protocols: ProtocolStatus[];
+  /** The router's clock (Unix seconds): what `left` and `lastUsed` count from. */
+  now: number;
+  /** How long the usage record has been kept, in seconds; null without a loaded table. */
+  usageAge: number | null;
   warnings: string[];
 }
 
@@ -44,7 +58,14 @@ export function readStatus(ctx: Context): Status {
   const objects = listTable(ctx.sys, ctx.paths);
   const counters = readCounters(objects ?? []).parts;
   const loaded = objects !== null;
+  const usage = objects && readUsage(objects, read.clock.uptime);
   const warnings = read.warnings.slice();
+  for (const p of PROTOCOLS) {
+    const pc = cfg.protocols[p.name];
+    if (pc.expired && pc.until !== null) {
+      warnings.push(`${p.title}: the allow until ${formatTime(pc.until)} has ended, so it is blocked; \`vpn-passthrough set ${p.name} allow\` allows it again (with --for, for a while)`);
+    }
+  }
   if (cfg.enabled && !loaded) warnings.push('the table is not loaded: run `vpn-passthrough apply`');
   if (!cfg.enabled && loaded) warnings.push('disabled, yet the table is loaded: run `vpn-passthrough apply`');
   return {
@@ -63,6 +84,10 @@ export function readStatus(ctx: Context): Status {
         clients: pc.clients.map((a) => a.text),
         servers: pc.servers.map((a) => a.text),
         insecure: p.insecure,
+        until: pc.until,
+        left: pc.until !== null && pc.mode === 'allow' ? pc.until - read.clock.now : null,
+        expired: !!pc.expired,
+        lastUsed: usage ? usage.protocols[p.name] : [],
         parts: partsOf(p.name).map((part) => ({
           name: part.name,
           title: part.title,
@@ -71,6 +96,8 @@ export function readStatus(ctx: Context): Status {
         })),
       };
     }),
+    now: read.clock.now,
+    usageAge: usage ? usage.age : null,
     warnings,
   };
 }

@@ -7,6 +7,8 @@ import type { SessionTable } from '../app/sessions.ts';
 import type { FlowView } from '../core/sessions.ts';
 import type { Check } from '../core/doctor.ts';
 import { PROTOCOLS } from '../core/protocols.ts';
+import { formatSpan } from '../core/timed.ts';
+import { describeLastUse } from '../core/usage.ts';
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
 
@@ -72,10 +74,15 @@ export function formatStatus(s: Status): string {
       p.servers.length ? `servers ${p.servers.join(',')}` : '',
     ].filter(Boolean).join('; ') || 'all';
     for (const part of p.parts) {
-      rows.push([p.name, part.name, part.mode, part.mode === 'block' ? '-' : scope, count(part.passed), count(part.blocked)]);
+      const mode = part.mode === 'allow' && p.left !== null ? `allow, ${formatSpan(p.left)} left` : part.mode === 'block' && p.expired ? 'block (allow ended)' : part.mode;
+      rows.push([p.name, part.name, mode, part.mode === 'block' ? '-' : scope, count(part.passed), count(part.blocked)]);
     }
   }
   out.push('', ...table(rows));
+  if (s.usageAge !== null) {
+    out.push('', `LAST USE (recorded for ${formatSpan(s.usageAge)}: since boot, or since the table was last made anew)`);
+    out.push(...table(s.protocols.map((p) => [p.name, describeLastUse(p.lastUsed) ?? 'no LAN client'])));
+  }
   const insecure = s.protocols.filter((p) => p.insecure && p.mode === 'allow');
   const notes = [...insecure.map((p) => `${p.title}: ${p.insecure}`), ...s.warnings];
   if (notes.length) out.push('', ...notes.map((n) => `note: ${n}`));

@@ -18,6 +18,10 @@ export interface ProtocolConfig {
   clients: Address[];
   /** With `allow`: when non-empty, only these servers may be reached. */
   servers: Address[];
+  /** With `allow`: when it ends (Unix time, seconds) and the protocol is blocked again; null: no end. */
+  until: number | null;
+  /** Set by asOf (core/timed.ts): `until` has passed, so mode (and an esp that followed it) is block. */
+  expired?: boolean;
 }
 
 export interface Config {
@@ -29,6 +33,8 @@ export interface Config {
   log: boolean;
   /** nft limit rate for log lines, e.g. "10/minute". */
   logLimit: string;
+  /** doctor suggests blocking an allowed protocol that no LAN client used for this many days. */
+  unusedDays: number;
   protocols: Record<ProtocolName, ProtocolConfig>;
 }
 

@@ -104,6 +104,7 @@ function toProtocol(name: ProtocolName, raw: Record<string, unknown>): ProtocolC
     family: raw.family as Family,
     clients: raw.client as Address[],
     servers: raw.server as Address[],
+    until: (raw.until as number | undefined) ?? null,
   };
 }
 
@@ -123,14 +124,14 @@ function warnUnused(file: string, doc: UciDocument, p: ProtocolConfig, warnings:
   const blocked = p.mode === 'block' && (p.name !== 'ipsec' || p.esp === 'block');
   if (!section || !blocked) return;
   for (const option of section.options) {
-    if (option.name === 'client' || option.name === 'server' || option.name === 'family') {
+    if (option.name === 'client' || option.name === 'server' || option.name === 'family' || option.name === 'until') {
       warnings.push({
         file,
         line: option.line,
         section: `'${p.name}'`,
         option: option.name,
         message: 'has no effect while the protocol is blocked',
-        fix: 'it narrows an allow; remove it or set mode to allow',
+        fix: `it ${option.name === 'until' ? 'ends' : 'narrows'} an allow; remove it or set mode to allow`,
       });
     }
   }
@@ -156,6 +157,7 @@ export function loadConfig(doc: UciDocument): Loaded {
     lanDevices: g.lan_device as string[],
     log: g.log as boolean,
     logLimit: g.log_limit as string,
+    unusedDays: g.unused_days as number,
     protocols,
   };
   return { config, warnings };

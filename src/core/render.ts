@@ -7,6 +7,9 @@ import { ESP_SENDERS, FAMILY, HELPER_COUNTER, LOADED_FROM, TABLE } from './count
 import { ELSEWHERE_FROM_LAN, ELSEWHERE_TO_LAN, NOTE_SENDER, renderL2tpAnswers } from './l2tp.ts';
 import { chain, dynamicSet, list, T } from './nftext.ts';
 import { PARTS, PPTP_HELPER, PROTOCOLS, partsOf, type Part } from './protocols.ts';
+import { clearObjects } from './replace.ts';
+import { formatTime } from './timed.ts';
+import { renderUsageSets, usageRules, usageSetNames } from './usage.ts';
 
 /** What the system adds to the config: known only on the router. */
 export interface Facts {
@@ -18,8 +21,14 @@ export interface Facts {
   source: string;
   /** configStamp of the config's bytes, and at apply which load: the table says which config it holds. */
   stamp: string;
+  /** Seconds since boot: when a usage record this load creates began. */
+  uptime: number;
+  /** With PPTP blocked: the kernel may have the helper (loaded or built in), so a table of an earlier apply may hold its object. */
+  helperLoaded?: boolean;
   /** false: the kernel refused the expectations of L2TP answers from another port (apply learnt it from a load). */
   l2tpAnswers?: boolean;
+  /** Replace the table whole, usage record included (after a load that could not keep it). */
+  wholeTable?: boolean;
 }
 
 function setBlock(name: string, type: string, elements: string[], interval: boolean): string[] {
@@ -133,7 +142,15 @@ function passRules(config: Config, part: Part): string[] {
     l2tp: config.protocols.l2tp.family === 'ipv6' ? undefined : NOTE_SENDER,
   };
   const note = notes[part.name];
-  return [...(note ? [note] : []), `counter name "${part.name}_passed"`];
+  return [...(note ? [note] : []), ...usageRules(part.protocol), `counter name "${part.name}_passed"`];
+}
+
+/** A timed allow of the part: its deadline, as a rule that sends every packet to refuse_<part> from then on. */
+function deadlineOf(config: Config, part: Part): string | null {
+  const p = config.protocols[part.protocol];
+  // Raw ESP/AH end with the allow unless set apart (an esp equal to the mode follows it).
+  if (p.until === null || p.mode !== 'allow' || (part.modeOption === 'esp' && p.esp !== p.mode)) return null;
+  return `meta time >= ${p.until} goto refuse_${part.name} comment "allowed until ${formatTime(p.until)}"`;
 }
 
 function renderPartChains(config: Config): string[] {
@@ -141,14 +158,19 @@ function renderPartChains(config: Config): string[] {
   for (const part of PARTS) {
     const p = config.protocols[part.protocol];
     const mode = modeOf(config, part);
+    const deadline = deadlineOf(config, part);
+    // The deadline comes first and holds for every packet: when it passes, live tunnels stop too.
+    const timed = deadline ? [deadline] : [];
+    const until = deadline ? `, until ${formatTime(p.until!)}` : '';
     if (mode === 'block') {
       out.push(...chain(`handle_${part.name}`, refuseRules(config, part), `${part.title}: block`));
     } else if (!isNarrowed(p)) {
-      out.push(...chain(`handle_${part.name}`, passRules(config, part), `${part.title}: allow`));
+      out.push(...chain(`handle_${part.name}`, [...timed, ...passRules(config, part)], `${part.title}: allow${until}`));
+      if (deadline) out.push(...chain(`refuse_${part.name}`, refuseRules(config, part)));
     } else {
       // Only requests from LAN clients are judged; replies belong to a request that was.
       const judge = `iifname @lan_devices jump scope_${part.name}`;
-      out.push(...chain(`handle_${part.name}`, [judge, ...passRules(config, part)], `${part.title}: allow, narrowed`));
+      out.push(...chain(`handle_${part.name}`, [...timed, judge, ...passRules(config, part)], `${part.title}: allow, narrowed${until}`));
       out.push(...chain(`scope_${part.name}`, scopeRules(p, part)));
       out.push(...chain(`refuse_${part.name}`, refuseRules(config, part)));
     }
@@ -264,10 +286,12 @@ function renderHelper(config: Config, facts: Facts): string[] {
 
 function describe(config: Config, facts: Facts): string[] {
   const source = facts.source.replace(/[\x00-\x1f\x7f]/g, '?');
-  const out = [`# Rendered from ${source}. Do not edit: \`vpn-passthrough apply\` replaces the table whole.`, '#'];
+  const out = [`# Rendered from ${source}. Do not edit: \`vpn-passthrough apply\` replaces the table (all but its usage record).`, '#'];
   for (const { name } of PROTOCOLS) {
     const p = config.protocols[name];
     const bits: string[] = [p.mode];
+    if (p.until !== null && p.expired) bits.push(`(the allow until ${formatTime(p.until)} has ended)`);
+    else if (p.until !== null && p.mode === 'allow') bits.push(`until ${formatTime(p.until)}`);
     if (name === 'ipsec' && p.esp !== p.mode) bits.push(`(esp/ah: ${p.esp})`);
     if (p.family !== 'any') bits.push(`family ${p.family}`);
     if (p.clients.length) bits.push(`clients ${p.clients.map((a) => a.text).join(' ')}`);
@@ -285,10 +309,43 @@ function describe(config: Config, facts: Facts): string[] {
 
 const REPLACE = [`table ${FAMILY} ${TABLE}`, `delete table ${FAMILY} ${TABLE}`];
 
-export function renderRuleset(config: Config, facts: Facts): string {
-  if (!config.enabled) {
-    return [`# vpn-passthrough is disabled (option enabled '0'): the table is removed.`, ...REPLACE, ''].join('\n');
+/**
+ * The config with every object there is: each protocol allowed and
+ * narrowed in every way (clients by IPv4, IPv6 and MAC, servers in both
+ * families). What an apply deletes is read from its script (replace.ts).
+ */
+function everything(config: Config): Config {
+  const clients: Address[] = [{ family: 'ipv4', text: '192.0.2.1' }, { family: 'ipv6', text: '2001:db8::1' }, { family: 'mac', text: '02:00:00:00:00:01' }];
+  const servers: Address[] = [{ family: 'ipv4', text: '192.0.2.2' }, { family: 'ipv6', text: '2001:db8::2' }];
+  const protocols = {} as Config['protocols'];
+  for (const { name } of PROTOCOLS) {
+    protocols[name] = { ...config.protocols[name], mode: 'allow', esp: 'allow', family: 'any', clients, servers, until: null, expired: false };
   }
+  return { ...config, protocols };
+}
+
+/**
+ * The replacement of the table: every rule and every object goes, but the
+ * usage record; the table block then declares the new ones and the record
+ * (which stays as it is where it exists).
+ */
+function renderReplace(config: Config, facts: Facts): string[] {
+  if (facts.wholeTable) return REPLACE;
+  const all = tableBody(everything(config), { ...facts, pptpHelper: true });
+  // The helper object can be declared only where the kernel has the helper, and only there can a table hold one.
+  const helper = facts.pptpHelper || !!facts.helperLoaded;
+  const keep = usageSetNames();
+  const clear = clearObjects(`${FAMILY} ${TABLE}`, all, (kind, name) => keep.indexOf(name) >= 0 || (kind === 'ct helper' && !helper));
+  return [
+    `# Every rule and object goes but the usage record (the sets used_*), in the same transaction as the rest.`,
+    `# nft fails on deleting what is not there, so each object is declared first (a no-op where it exists).`,
+    `table ${FAMILY} ${TABLE}`,
+    `flush table ${FAMILY} ${TABLE}`,
+    ...clear,
+  ];
+}
+
+function tableBody(config: Config, facts: Facts): string[] {
   const body = [
     `${T}# The config this table was loaded from (apply reads it back after a failed load).`,
     `${T}counter ${LOADED_FROM} {`,
@@ -297,11 +354,21 @@ export function renderRuleset(config: Config, facts: Facts): string {
     '',
     ...renderHelper(config, facts),
     ...renderCounters(),
+    // First of the sets: the kernel lists sets in the order they were made, and these outlast the others.
+    ...renderUsageSets(facts.uptime),
     ...renderSets(config, facts),
     ...renderL2tpAnswers(config, facts.l2tpAnswers !== false),
     ...renderDispatch(),
     ...renderPartChains(config),
   ];
   body.pop();
-  return [...describe(config, facts), '', ...REPLACE, '', `table ${FAMILY} ${TABLE} {`, ...body, '}', ''].join('\n');
+  return body;
+}
+
+export function renderRuleset(config: Config, facts: Facts): string {
+  if (!config.enabled) {
+    return [`# vpn-passthrough is disabled (option enabled '0'): the table is removed.`, ...REPLACE, ''].join('\n');
+  }
+  const body = tableBody(config, facts);
+  return [...describe(config, facts), '', ...renderReplace(config, facts), '', `table ${FAMILY} ${TABLE} {`, ...body, '}', ''].join('\n');
 }

@@ -7,6 +7,8 @@ import { parseIpOrSubnet, parseMac, type Address } from './address.ts';
 /** Turns one raw value into its typed form, or explains what to write instead. */
 export type ValueType<T> = {
   describe: string;
+  /** A number in JSON (ubus), where other values are strings. */
+  numeric?: boolean;
   parse(raw: string): { value: T } | { error: string; fix: string };
 };
 
@@ -64,6 +66,18 @@ const rate = pattern(
   "write a rate such as '10/minute'",
 );
 
+/** A whole number in [min, max], written in decimal without sign or leading zeros. */
+function integer(describe: string, min: number, max: number, fix: string): ValueType<number> {
+  return {
+    describe,
+    numeric: true,
+    parse(raw) {
+      const value = /^[1-9][0-9]{0,15}$/.test(raw) ? Number(raw) : NaN;
+      return value >= min && value <= max ? { value } : { error: `invalid value '${raw}'`, fix };
+    },
+  };
+}
+
 function addresses(describe: string, allowMac: boolean): ValueType<Address> {
   return {
     describe,
@@ -87,6 +101,11 @@ export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   lan_device: { type: device, list: true, default: [], doc: 'Extra LAN devices, besides the zones\' own.' },
   log: { type: bool, default: '0', doc: 'Log blocked attempts to the system log.' },
   log_limit: { type: rate, default: '10/minute', doc: 'At most this many log lines.' },
+  unused_days: {
+    type: integer('days (1-365)', 1, 365, "write a number of days from 1 to 365, such as '30'"),
+    default: '30',
+    doc: 'doctor suggests blocking an allowed protocol no LAN client used for this long.',
+  },
 };
 
 export const PROTOCOL_OPTIONS: Record<string, OptionSpec> = {
@@ -108,6 +127,11 @@ export const PROTOCOL_OPTIONS: Record<string, OptionSpec> = {
     list: true,
     default: [],
     doc: 'With allow: only these servers may be reached (empty: any).',
+  },
+  until: {
+    // Up to 9999-12-31: a date the router's clock and nft can both hold.
+    type: integer('Unix time (seconds)', 1, 253402300799, "write a time in seconds since 1970, or set it with `vpn-passthrough set <protocol> allow --for 2h`"),
+    doc: 'With allow: when it ends and the protocol is blocked again, live tunnels too (none: no end); `set <protocol> allow --for 2h` writes it.',
   },
 };
 

@@ -8,9 +8,10 @@
 // Usage (root, after `make`): node bench/apply.mjs [rounds]
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { copyBundle } from './bundle.mjs';
+import { bundleLoads } from '../tools/bundle-loads.mjs';
 
 const rounds = Number(process.argv[2] ?? 20);
 const ns = `vpt-bench-${process.pid}`;
@@ -65,7 +66,9 @@ function qemuFor(arch) {
 execFileSync('ip', ['netns', 'add', ns]);
 try {
   writeFileSync(`${dir}/config`, '');
-  console.log(`bundle size:            ${statSync('dist/vpn-passthrough.js').size} bytes`);
+  const loads = bundleLoads();
+  console.log(`bundle:                 ${loads.total} bytes in ${loads.files} files; what a command loads (goal 40 KB):`);
+  for (const c of loads.commands) console.log(`  ${c.name.padEnd(22)}${c.bytes} bytes, ${c.files} files`);
   ratios(['build/qjs']);
   const arch = 'mipsel_24kc';
   const qjs = `build/cross/${arch}/qjs`;

@@ -76,7 +76,7 @@ const CONFIG = { '/etc/config/vpn-passthrough': "config global\n\tlist lan_devic
 
 t.test('apply: one nft process, the helper and the table in one transaction', async (t) => {
   const { sys, calls, paths } = fakeSystem({ ...release, ...CONFIG, '/proc/modules': 'nf_conntrack_pptp 1 0 - Live 0x0\nnf_nat_pptp 1 0 - Live 0x0\n' }, { nft: () => ok() });
-  const r = apply({ sys, paths });
+  const r = await apply({ sys, paths });
   t.same(calls.filter((c) => c[0] === 'nft'), [['nft', '-f', '-']], 'nft runs once: no probe, no separate check');
   t.equal(r.facts.pptpHelper, true);
   t.match(r.script, /ct helper pptp \{/);
@@ -92,7 +92,7 @@ t.test('a kernel without the helper still gets a correct table, and the user is 
       return ok();
     },
   });
-  const r = apply({ sys, paths });
+  const r = await apply({ sys, paths });
   t.equal(calls.filter((c) => c[1] === '-f').length, 2, 'a second load, without the helper');
   t.equal(r.facts.pptpHelper, false);
   t.equal(loaded.length, 1);
@@ -106,7 +106,7 @@ t.test('a load that fails for another reason fails with that error, and no secon
   const { sys, calls, paths } = fakeSystem({ ...release, ...CONFIG }, {
     nft: () => ({ status: 1, stdout: '', stderr: 'Error: Could not process rule: Cannot allocate memory' }),
   });
-  t.throws(() => apply({ sys, paths }), /nft -f - exited with 1:\nError: Could not process rule: Cannot allocate memory/);
+  await t.rejects(apply({ sys, paths }), /nft -f - exited with 1:\nError: Could not process rule: Cannot allocate memory/);
   t.equal(calls.filter((c) => c[1] === '-f').length, 1, 'a failure that is not about the helper: no second load');
 });
 

@@ -12,6 +12,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync }
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const outdir = 'dist';
 const isOutput = (name) => /^vpn-passthrough(-[\w-]+)?\.js$/.test(name);
+mkdirSync(outdir, { recursive: true });
 // Chunks are named by their content: a stale one would be packaged too.
 for (const name of readdirSync(outdir, { withFileTypes: true })) {
   if (name.isFile() && isOutput(name.name)) rmSync(`${outdir}/${name.name}`);

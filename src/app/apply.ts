@@ -9,11 +9,10 @@ import { readStamp } from '../core/counters.ts';
 import { ANSWERS_REFUSED, NO_L2TP_ANSWERS } from '../core/l2tp.ts';
 import { renderRuleset } from '../core/render.ts';
 import { configStamp } from '../core/stamp.ts';
-import { commitPending, dropPending, readConfigBytes, readPending } from '../host/configfile.ts';
+import { commitPending, dropPending, readConfigBytes, readPending, readRecorded } from '../host/configfile.ts';
 import { NO_HELPER } from '../host/kernel.ts';
 import { withLock } from '../host/lock.ts';
 import { listTable, loadScript, removeTable } from '../host/nft.ts';
-import { changeRecord } from './changelog.ts';
 import type { Context } from './context.ts';
 import { readFacts, type SystemFacts } from './facts.ts';
 
@@ -112,9 +111,16 @@ export function underLock<T>(ctx: Context, body: () => T): T {
   });
 }
 
-/** Loads the config as it is; a change made to it without us since the last record goes into the change log. */
-export function apply(ctx: Context): Rendered {
-  const record = changeRecord(ctx, null);
+/**
+ * Loads the config as it is; a change made to it without us since the last
+ * record goes into the change log. The log's code loads only then: the
+ * firewall include applies at every reload, and rarely finds one.
+ */
+export async function apply(ctx: Context): Promise<Rendered> {
+  if (ctx.caller === undefined || !changedSinceRecord(ctx)) {
+    return underLock(ctx, () => applyUnlocked(ctx, readConfigBytes(ctx.sys, ctx.paths.config) ?? ''));
+  }
+  const record = (await import('./changelog.ts')).changeRecord(ctx, null);
   return record.outcome(() =>
     underLock(ctx, () =>
       record.outcome(() => {
@@ -124,6 +130,12 @@ export function apply(ctx: Context): Rendered {
       }),
     ),
   );
+}
+
+/** Whether the file differs from the change log's copy (none yet after a boot: the record begins). */
+function changedSinceRecord(ctx: Context): boolean {
+  const last = readRecorded(ctx.sys, ctx.paths);
+  return last === null || last.text !== (readConfigBytes(ctx.sys, ctx.paths.config) ?? '');
 }
 
 /** What an apply did, as data (CLI --json, ubus). */

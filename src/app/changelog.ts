@@ -7,7 +7,8 @@
 
 import { ConfigInvalid, UsageError } from '../core/config.ts';
 import { clip, optionChanges, type ChangeEntry, type OptionChange } from '../core/changes.ts';
-import { appliedByRpcd, readEntries, readRecorded, writeEntry, writeRecorded } from '../host/changelog.ts';
+import { appliedByRpcd, readEntries, writeEntry } from '../host/changelog.ts';
+import { readRecorded, writeRecorded } from '../host/configfile.ts';
 import { LockBusy } from '../host/lock.ts';
 import { processUser, sessionUser, uciWriters } from '../host/users.ts';
 import type { Rendered } from './apply.ts';

@@ -138,7 +138,7 @@ async function run(ctx: Context, p: Parsed, out: Output): Promise<number> {
     case 'apply': {
       expectArgs(p, 0);
       const { apply } = await import('../app/apply.ts');
-      const r = apply(ctx);
+      const r = await apply(ctx);
       warn(r.warnings);
       await printApplied(r);
       return EXIT.ok;

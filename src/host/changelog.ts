@@ -42,30 +42,6 @@ export function readEntries(sys: System, paths: Paths): ChangeEntry[] {
   return parseEntries(`${text(`${paths.changeLog}.1`)}\n${text(paths.changeLog)}`).reverse();
 }
 
-const recordedPath = (paths: Paths) => `${paths.changeLog}.config`;
-
-/** The config as last recorded, and when; null at first (after a reboot: /var is RAM). */
-export function readRecorded(sys: System, paths: Paths): { text: string; mtime: number } | null {
-  const st = sys.stat(recordedPath(paths));
-  const text = st === null ? null : sys.readBytes(recordedPath(paths));
-  return st === null || text === null ? null : { text, mtime: st.mtime };
-}
-
-/** Replaces the recorded config in one rename; false when it could not be written. */
-export function writeRecorded(sys: System, paths: Paths, text: string): boolean {
-  const path = recordedPath(paths);
-  const temp = `${path}.${sys.pid()}`;
-  try {
-    sys.remove(temp);
-    sys.createFile(temp, text, 0o600);
-    sys.rename(temp, path);
-    return true;
-  } catch {
-    sys.remove(temp);
-    return false;
-  }
-}
-
 /**
  * Whether rpcd's uci apply wrote `config` after `since` (ms): it keeps the
  * delta it applied in snapshot-delta/<config> until the next apply or the

@@ -6,6 +6,7 @@
 // full disk, a crash or a kill leaves the old file whole.
 
 import { ConfigInvalid } from '../core/config.ts';
+import type { Paths } from './paths.ts';
 import { HostError, type System } from './system.ts';
 
 /** Far above any real config (a thousand scoped clients is about 30 KB). */
@@ -66,4 +67,30 @@ export function commitPending(sys: System, path: string): void {
 
 export function dropPending(sys: System, path: string): void {
   sys.remove(pendingPath(sys, path).pending);
+}
+
+// The change log's copy of the config: what the last change recorded left
+// in the file (app/changelog.ts), so a change made without us is found.
+const recordedPath = (paths: Paths) => `${paths.changeLog}.config`;
+
+/** The config as last recorded, and when; null at first (after a reboot: /var is RAM). */
+export function readRecorded(sys: System, paths: Paths): { text: string; mtime: number } | null {
+  const st = sys.stat(recordedPath(paths));
+  const text = st === null ? null : sys.readBytes(recordedPath(paths));
+  return st === null || text === null ? null : { text, mtime: st.mtime };
+}
+
+/** Replaces the recorded config in one rename; false when it could not be written. */
+export function writeRecorded(sys: System, paths: Paths, text: string): boolean {
+  const path = recordedPath(paths);
+  const temp = `${path}.${sys.pid()}`;
+  try {
+    sys.remove(temp);
+    sys.createFile(temp, text, 0o600);
+    sys.rename(temp, path);
+    return true;
+  } catch {
+    sys.remove(temp);
+    return false;
+  }
 }

@@ -74,7 +74,7 @@ const METHODS: Record<string, Method> = {
     signature: {},
     async run(ctx) {
       const { appliedSummary, apply } = await import('../app/apply.ts');
-      return appliedSummary(apply(ctx));
+      return appliedSummary(await apply(ctx));
     },
   },
   log: {

@@ -106,7 +106,7 @@ export function renderL2tpAnswers(config: Config, kernelTakes: boolean): string[
       'l2tp_requests',
       [
         'type filter hook postrouting priority srcnat + 10; policy accept;',
-        `iifname @lan_devices ${port} ct state new goto l2tp_expect`,
+        `${port} ct state new iifname @lan_devices goto l2tp_expect`, // the ports first: every forwarded packet passes here
       ],
       'After NAT: the expectation names the address and port the request left with.',
     ),

@@ -38,7 +38,7 @@ export const ELSEWHERE_FROM_LAN = `ct status & expected == expected udp sport ${
 export const ELSEWHERE_TO_LAN = `ct status & expected == expected udp dport ${L2TP_PORT} goto handle_l2tp comment "${ANSWERED_ELSEWHERE}"`;
 
 /** What an allow notes of each L2TP packet from a LAN client, for doctor. */
-export const NOTE_SENDER = `iifname @lan_devices update @${L2TP_SENDERS} { ip saddr . ip daddr }`;
+export const NOTE_SENDER = `meta nfproto ipv4 iifname @lan_devices update @${L2TP_SENDERS} { ip saddr . ip daddr }`;
 
 function expectation(name: string, l3proto: 'ip' | 'ip6'): string[] {
   return [

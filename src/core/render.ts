@@ -138,7 +138,7 @@ function scopeRules(p: ProtocolConfig, part: Part): string[] {
 /** What an allow does with a packet it lets through: count it, and note raw ESP and L2TP senders through IPv4 NAT for doctor. */
 function passRules(config: Config, part: Part): string[] {
   const notes: Partial<Record<Part['name'], string>> = {
-    esp: `iifname @lan_devices update @${ESP_SENDERS} { ip saddr . ip daddr } comment "raw ESP through NAT: one LAN client per server"`,
+    esp: `meta nfproto ipv4 iifname @lan_devices update @${ESP_SENDERS} { ip saddr . ip daddr } comment "raw ESP through NAT: one LAN client per server"`,
     l2tp: config.protocols.l2tp.family === 'ipv6' ? undefined : NOTE_SENDER,
   };
   const note = notes[part.name];

@@ -18,8 +18,8 @@ export const DAY = 86400;
 /** How long a use is remembered: a year, the longest threshold doctor takes. */
 const KEPT = 365 * DAY;
 const FAMILIES = [
-  { suffix: 'v4', type: 'ipv4_addr', saddr: 'ip saddr' },
-  { suffix: 'v6', type: 'ipv6_addr', saddr: 'ip6 saddr' },
+  { suffix: 'v4', type: 'ipv4_addr', nfproto: 'ipv4', saddr: 'ip saddr' },
+  { suffix: 'v6', type: 'ipv6_addr', nfproto: 'ipv6', saddr: 'ip6 saddr' },
 ];
 
 const setName = (protocol: ProtocolName, suffix: string) => `used_${protocol}_${suffix}`;
@@ -46,9 +46,13 @@ export function renderUsageSets(uptime: number): string[] {
   return [...out, ''];
 }
 
-/** The rules that note a LAN client's use of the protocol, in each part's allow. */
+/**
+ * The rules that note a LAN client's use of the protocol, in each part's
+ * allow. Every packet of the protocol passes them: the family is compared
+ * first, so a packet looks the device set up once, not once per family.
+ */
 export function usageRules(protocol: ProtocolName): string[] {
-  return FAMILIES.map((f) => `iifname @lan_devices update @${setName(protocol, f.suffix)} { ${f.saddr} }`);
+  return FAMILIES.map((f) => `meta nfproto ${f.nfproto} iifname @lan_devices update @${setName(protocol, f.suffix)} { ${f.saddr} }`);
 }
 
 export interface Use {

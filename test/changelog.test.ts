@@ -12,6 +12,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync, 
 import { userInfo } from 'node:os';
 import { optionChanges, parseEntries, syslogLine, type ChangeEntry } from '../src/core/changes.ts';
 import { MAX_LOG_BYTES } from '../src/host/changelog.ts';
+import { formatChangeLog } from '../src/cli/changelog.ts';
 import { canNetns, makeNetns } from '../lab/netns.ts';
 import { makeSandbox } from '../lab/sandbox.ts';
 import { BUNDLE, QJS, ROOT } from './lib/paths.ts';
@@ -42,6 +43,18 @@ t.test('what changed: option by option, before and after', async (t) => {
 });
 
 const skip = canNetns === true ? false : canNetns;
+
+t.test('a timed allow reads as a date in the log', async (t) => {
+  const entry: ChangeEntry = {
+    time: '2026-11-29T14:03:33.000Z',
+    via: 'cli',
+    user: 'root',
+    request: 'set pptp allow --for 2h',
+    result: 'applied',
+    changes: [{ option: 'pptp.until', before: null, after: '1795968213' }],
+  };
+  t.match(formatChangeLog([entry]), "pptp.until: (default) -> '1795968213' (2026-11-29 16:03:33 UTC)");
+});
 
 t.test('the change log under qjs', { skip }, async (t) => {
   const ns = makeNetns('changelog');

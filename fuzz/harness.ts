@@ -327,9 +327,13 @@ class Worker {
     this.tableCache = undefined;
   }
 
-  /** Files in the sandbox besides the config and the lock; removed, and returned. */
+  /**
+   * Files in the sandbox besides the config, the lock and the change log
+   * (which records refused changes too, by design); removed, and returned.
+   */
   strays(): string[] {
-    const known = new Set([basename(this.box.config), 'lock']);
+    const log = basename(this.box.env.VPN_PASSTHROUGH_CHANGE_LOG!);
+    const known = new Set([basename(this.box.config), 'lock', log, `${log}.1`, `${log}.config`, basename(this.box.env.LOGGER_STANDIN_FILE!)]);
     const found = readdirSync(this.box.dir).filter((f) => !known.has(f));
     for (const f of found) rmSync(`${this.box.dir}/${f}`, { recursive: true, force: true });
     return found;

@@ -291,6 +291,19 @@ t.test('the page in headless Chromium', { skip, timeout: 240_000 }, async (t) =>
     });
     return { page, errors, alerts, loads: () => loads };
   }
+  /**
+   * Clicks Save and waits for LuCI's uci.save() to end: it sends one uci set or delete per section
+   * at once and reloads the config only after every one answered, so the reload marks the save done.
+   */
+  async function save(page: Page): Promise<boolean> {
+    const from = ubus.calls.length;
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    return until(() => {
+      const after = ubus.calls.slice(from);
+      const sent = after.findIndex((c) => c.object === 'uci' && ['set', 'delete'].includes(c.method));
+      return sent >= 0 && after.slice(sent).some((c) => c.object === 'uci' && c.method === 'get' && c.args.config === 'vpn-passthrough');
+    }, 20_000);
+  }
   const toggle = (page: Page, protocol: string) => page.locator(`#cbi-vpn-passthrough-${protocol}-mode input[type=checkbox]`);
   const sectionOf = (page: Page, protocol: string) => page.locator('.cbi-section', { has: page.locator(`#cbi-vpn-passthrough-${protocol}-mode`) });
   const field = (page: Page, section: string, option: string) => page.locator(`#cbi-vpn-passthrough-${section}-${option}`);
@@ -484,8 +497,7 @@ t.test('the page in headless Chromium', { skip, timeout: 240_000 }, async (t) =>
     t.equal(await choice.inputValue(), '', 'allowed until blocked here, to begin with');
     t.same(await choice.locator('option').allTextContents(), ['until blocked here', 'for 1 hour', 'for 8 hours', 'for 1 day']);
     await choice.selectOption({ label: 'for 8 hours' });
-    await page.getByRole('button', { name: 'Save', exact: true }).click();
-    t.ok(await until(() => ubus.delta.length > 0, 20_000), 'saved');
+    t.ok(await save(page), 'saved');
     const written = Number((ubus.delta[0] ?? [])[3]);
     t.same(ubus.delta, [['set', 'l2tp', 'until', String(written)]], 'one option: until');
     t.ok(written >= status.now + 8 * 3600 && written < status.now + 8 * 3600 + 120, `until ${written}: the router's clock (status.now ${status.now}) + 8 h, not the browser's`);
@@ -503,8 +515,7 @@ t.test('the page in headless Chromium', { skip, timeout: 240_000 }, async (t) =>
     t.match(await shown.locator('option:checked').textContent(), /^until .* \(8 h left\)$/, 'with the time left');
     await toggle(again.page, 'l2tp').uncheck();
     t.notOk(await field(again.page, 'l2tp', 'until').isVisible(), 'blocking hides it');
-    await again.page.getByRole('button', { name: 'Save', exact: true }).click();
-    t.ok(await until(() => ubus.delta.length > 1, 20_000), 'saved again');
+    t.ok(await save(again.page), 'saved again');
     t.same(ubus.delta.slice(1).sort(), [['remove', 'l2tp', 'until'], ['set', 'l2tp', 'mode', 'block']], 'block removes the deadline');
     t.same(again.errors, [], 'no errors in the page');
     await again.page.context().close();
@@ -545,16 +556,14 @@ t.test('the page in headless Chromium', { skip, timeout: 240_000 }, async (t) =>
     ubus.reset(withEsp('block'));
     const { page, errors } = await open();
     await toggle(page, 'pptp').uncheck();
-    await page.getByRole('button', { name: 'Save', exact: true }).click();
-    t.ok(await until(() => ubus.delta.length > 0, 20_000), 'saved');
+    t.ok(await save(page), 'saved');
     t.same(ubus.delta, [['set', 'pptp', 'mode', 'block']], 'an esp set apart is left alone when IPsec is not touched');
     t.same(errors, [], 'no errors in the page');
     await page.context().close();
     // A fresh page on the saved state (the page re-renders after a save; acting on it meanwhile races).
     const again = await open();
     await again.page.locator('#cbi-vpn-passthrough-ipsec-esp select').selectOption('');
-    await again.page.getByRole('button', { name: 'Save', exact: true }).click();
-    t.ok(await until(() => ubus.delta.length > 1, 20_000), 'saved again');
+    t.ok(await save(again.page), 'saved again');
     t.same(ubus.delta[1], ['remove', 'ipsec', 'esp'], "choosing 'Same as IKE and NAT-T' removes it");
     t.same(again.errors, [], 'no errors in the page');
     await again.page.context().close();
@@ -590,8 +599,7 @@ t.test('the page in headless Chromium', { skip, timeout: 240_000 }, async (t) =>
     await page.locator(input('pptp', 'client')).press('Enter');
     await type(page, input('l2tp', 'server'), '');
     await type(page, input('global', 'log_limit'), '5/second');
-    await page.getByRole('button', { name: 'Save', exact: true }).click();
-    t.ok(await until(() => ubus.delta.length > 0, 20_000), 'corrected, it saves');
+    t.ok(await save(page), 'corrected, it saves');
     t.same(ubus.delta, [['set', 'global', 'log', '1'], ['set', 'global', 'log_limit', '5/second'], ['set', 'pptp', 'client', ['192.168.1.0/24']]],
       'the valid values only');
     t.same(alerts, [], 'no alert');
@@ -621,8 +629,7 @@ t.test('the page in headless Chromium', { skip, timeout: 240_000 }, async (t) =>
     await page.locator('#cbi-vpn-passthrough-global-log input[type=checkbox]').check();
     t.equal(await page.locator('#cbi-vpn-passthrough-global-log_limit input').inputValue(), '10/minute', 'the default limit shown');
     await type(page, '#cbi-vpn-passthrough-global-log_limit input', '30/hour');
-    await page.getByRole('button', { name: 'Save', exact: true }).click();
-    t.ok(await until(() => ubus.delta.length > 0, 20_000), 'saved');
+    t.ok(await save(page), 'saved');
     t.same(ubus.delta, [['set', 'global', 'lan_zone', ['lan', 'guest']], ['set', 'global', 'lan_device', ['wg0', 'tun0']],
       ['set', 'global', 'log', '1'], ['set', 'global', 'log_limit', '30/hour']], 'zones, devices, log and its limit');
     t.same(errors, [], 'no errors in the page');

@@ -276,6 +276,23 @@ t.test('installed on a router: lifecycle', { skip: canOverlay ? false : canNetns
     t.equal(table().status, 0);
   });
 
+  t.test('boot: firewall4 (S19) loads the table through our include, our start (S20) does not load it again', async (t) => {
+    // An apply replaces every rule of the table: new rule handles.
+    const rules = () => ns.run(['nft', '-a', 'list', 'chain', 'inet', 'vpn_passthrough', 'forward']).stdout;
+    ok('/etc/init.d/firewall stop');
+    ok('/etc/init.d/firewall boot');
+    const loaded = rules();
+    t.match(loaded, /goto from_lan # handle \d+/, "the firewall's include loaded it");
+    ok('/etc/init.d/vpn-passthrough boot');
+    t.equal(rules(), loaded, 'our boot left that table as it was');
+    t.equal(triggers('vpn-passthrough')?.length, 1, 'and registered its trigger all the same');
+    ok('/etc/init.d/vpn-passthrough reload');
+    t.not(rules(), loaded, 'a reload still applies');
+    ok('/etc/init.d/firewall stop');
+    ok('/etc/init.d/vpn-passthrough boot');
+    t.equal(table().status, 0, "without the firewall's table (firewall4 disabled, or its include failed), our boot loads it");
+  });
+
   t.test('opkg remove: no table, no include, the config kept', async (t) => {
     for (const l of LANGUAGES) {
       ok(`opkg remove ${l.pkg}`);

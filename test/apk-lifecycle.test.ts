@@ -2,35 +2,31 @@
 // to r2 with the admin's changed config kept, and removed, by a stand-in
 // for apk that follows apk-tools 3.0.2's source (test/openwrt/apk.mjs: the
 // scripts run as /proc/self/fd/N with the version as $1, protected /etc
-// with .apk-new, purge). It runs in the same scratch root as
-// test/package.test.ts (an overlay over / chrooted in a network namespace,
-// with the stand-ins of test/openwrt for rc.common/procd, functions.sh,
-// ubus, uci and firewall4). What this proves is our half: that the
-// package's scripts and /lib/apk/packages files do their work when run
-// the way apk runs them; apk itself is not here.
+// with .apk-new, purge). It runs in the scratch root test/package.test.ts
+// uses too (test/lib/scratch-root.ts: an overlay over / chrooted in a
+// network namespace, with the stand-ins of test/openwrt for rc.common/procd,
+// functions.sh, ubus, uci and firewall4). What this proves is our half:
+// that the package's scripts and /lib/apk/packages files do their work when
+// run the way apk runs them; apk itself is not here.
 
 import t from 'tap';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { atExit } from '../lab/cleanup.ts';
-import { canNetns, makeNetns } from '../lab/netns.ts';
 import { resign } from '../tools/apk-adb.mjs';
 import { mkpkg } from '../tools/apk-mkpkg.mjs';
 import { readApk } from '../tools/apk-read.mjs';
 import { LANGUAGES } from './lib/i18n.ts';
-import { bundleFiles, QJS, ROOT } from './lib/paths.ts';
+import { bundleFiles, ROOT } from './lib/paths.ts';
+import { noScratchRoot, scratchRoot } from './lib/scratch-root.ts';
 
 const makefile = readFileSync(`${ROOT}openwrt/vpn-passthrough/Makefile`, 'utf8');
 const field = (name: string) => new RegExp(`^${name}:=(.*)$`, 'm').exec(makefile)![1];
 const R1 = `${field('PKG_VERSION')}-r${field('PKG_RELEASE')}`;
 const R2 = `${field('PKG_VERSION')}-r${Number(field('PKG_RELEASE')) + 1}`;
-const FW4 = 'table inet fw4 {\n\tchain forward {\n\t\ttype filter hook forward priority filter; policy drop;\n\t}\n}\n';
 
-const canOverlay = canNetns === true && spawnSync('unshare', ['-m', 'true']).status === 0;
-
-t.test('apk add, upgrade, del on a router', { skip: canOverlay ? false : canNetns === true ? 'unshare -m is not available' : canNetns }, async (t) => {
+t.test('apk add, upgrade, del on a router', { skip: noScratchRoot }, async (t) => {
   // r2: the same inputs with the next PKG_RELEASE and a changed shipped config, built as make builds r1.
   const next = mkdtempSync(`${tmpdir()}/apk-r2-`);
   t.teardown(() => rmSync(next, { recursive: true, force: true }));
@@ -39,41 +35,8 @@ t.test('apk add, upgrade, del on a router', { skip: canOverlay ? false : canNetn
   writeFileSync(`${next}/files/etc/config/vpn-passthrough`, `${readFileSync(`${ROOT}files/etc/config/vpn-passthrough`, 'utf8')}# r2\n`);
   execFileSync('node', ['tools/apk.mjs', `${next}/out`], { cwd: next, env: { ...process.env, SOURCE_DATE_EPOCH: '1700000000' } });
 
-  const ns = makeNetns('apk');
-  const dir = mkdtempSync(`${tmpdir()}/vpn-passthrough-apkroot-`);
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'vpt-apkroot', dir]);
-  const unmount = () => {
-    spawnSync('umount', ['-l', dir]);
-    rmSync(dir, { recursive: true, force: true });
-  };
-  const forget = atExit(unmount);
-  t.teardown(() => {
-    ns.remove();
-    forget();
-    unmount();
-  });
-  const upper = `${dir}/upper`;
-  for (const d of ['upper', 'work', 'merged']) mkdirSync(`${dir}/${d}`);
-  const put = (path: string, content: string | Buffer, mode = 0o644) => {
-    // /bin, /sbin and /lib are links into /usr here (merged /usr).
-    const real = `${upper}${/^\/(bin|sbin|lib)\//.test(path) ? `/usr${path}` : path}`;
-    mkdirSync(real.replace(/\/[^/]*$/, ''), { recursive: true });
-    writeFileSync(real, content, { mode });
-  };
-  const read = (path: string) => readFileSync(`${upper}${/^\/(bin|sbin|lib)\//.test(path) ? `/usr${path}` : path}`, 'utf8');
-  const exists = (path: string) => existsSync(`${upper}${/^\/(bin|sbin|lib)\//.test(path) ? `/usr${path}` : path}`);
-  put('/etc/rc.common', readFileSync(`${ROOT}test/openwrt/rc.common`), 0o755);
-  put('/lib/functions.sh', readFileSync(`${ROOT}test/openwrt/functions.sh`));
-  put('/bin/ubus', readFileSync(`${ROOT}test/openwrt/ubus`), 0o755);
-  put('/sbin/uci', readFileSync(`${ROOT}test/openwrt/uci`), 0o755);
-  put('/etc/init.d/firewall', readFileSync(`${ROOT}test/openwrt/firewall`), 0o755);
+  const { put, read, exists, root, ok, table } = scratchRoot(t, 'apk');
   put('/sbin/apk', `#!/bin/sh\nexec node ${ROOT}test/openwrt/apk.mjs "$@"\n`, 0o755);
-  put('/usr/bin/qjs', readFileSync(QJS), 0o755);
-  put('/usr/sbin/fw4', '#!/bin/sh\necho "$*" >>/tmp/fw4-called\nexit 1\n', 0o755);
-  put('/etc/config/firewall', "config defaults\n\toption input 'REJECT'\n\nconfig zone 'lan'\n\toption name 'lan'\n\tlist network 'lan'\n");
-  put('/etc/rc.d/.keep', '');
-  put('/run/fw4.state', readFileSync(`${ROOT}test/fixtures/fw4.state`));
-  put('/run/lock/.keep', '');
   // The packages: r1 as make built it (unsigned, and signed with a key the router trusts), r2.
   const key = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const r1 = readFileSync(`${ROOT}dist/vpn-passthrough-${R1}.apk`);
@@ -82,26 +45,10 @@ t.test('apk add, upgrade, del on a router', { skip: canOverlay ? false : canNetn
   put('/tmp/luci-app-vpn-passthrough-r1.apk', readFileSync(`${ROOT}dist/luci-app-vpn-passthrough-${R1}.apk`));
   const [german] = LANGUAGES;
   put(`/tmp/${german.pkg}-r1.apk`, readFileSync(`${ROOT}dist/${german.pkg}-${R1}.apk`));
-  // luci-base's /etc/config/luci, where a translation registers its language.
-  put('/etc/config/luci', "config core 'main'\n\toption lang 'auto'\n\nconfig internal 'languages'\n");
   put('/tmp/vpn-passthrough-r2.apk', readFileSync(`${next}/out/vpn-passthrough-${R2}.apk`));
   t.equal(readApk(readFileSync(`${next}/out/vpn-passthrough-${R2}.apk`)).info.version, R2, `r2 is ${R2}`);
 
-  const root = (command: string) => {
-    const mountAndChroot =
-      'set -e; d=$1; mount -t overlay overlay -o lowerdir=/,upperdir=$d/upper,workdir=$d/work $d/merged; ' +
-      'mount --bind /proc $d/merged/proc; mount --bind /dev $d/merged/dev; exec chroot $d/merged /bin/sh -c "$2"';
-    return ns.run(['unshare', '-m', 'sh', '-c', mountAndChroot, 'sh', dir, command]);
-  };
-  const ok = (command: string) => {
-    const r = root(command);
-    t.equal(r.status, 0, `${command}${r.status ? `\n${r.stdout}${r.stderr}` : ''}`);
-    return r.stdout;
-  };
-  const table = () => ns.run(['nft', 'list', 'table', 'inet', 'vpn_passthrough']);
   const config = '/etc/config/vpn-passthrough';
-  writeFileSync(`${upper}/tmp/fw4.nft`, FW4);
-  ns.sh('nft', '-f', `${upper}/tmp/fw4.nft`);
 
   t.test('how apk runs a script: $0 is /proc/self/fd/N, $1 the version', async (t) => {
     const probe = mkpkg({

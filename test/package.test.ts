@@ -1,29 +1,28 @@
 // The .ipk files as opkg sees them, and the package's life on a router.
 // Unpacked the way opkg unpacks them, their trees and control files are
 // checked; built twice, they are byte-identical. Then they are installed
-// into a scratch root: an overlay over this machine's / (so sh, tar, nft and
-// python are there) with OpenWrt's parts that cannot run here replaced by
-// stand-ins that follow their sources (test/openwrt: opkg, rc.common with
-// procd's helpers, procd's service object behind ubus, the package-script
-// part of /lib/functions.sh, uci, firewall4's init script with fw4),
-// chrooted inside a network namespace whose nftables ruleset plays the
-// router's. There: install (uci-defaults, enable, start, the one trigger),
-// which changes re-apply the table and through whom, the init script's
-// stop/start/reload, a firewall stop and start that the include survives,
-// removal leaving no table and no include, and an install in the older
-// default_postinst order.
+// into a scratch root (test/lib/scratch-root.ts): an overlay over this
+// machine's / (so sh, tar, nft and python are there) with OpenWrt's parts
+// that cannot run here replaced by stand-ins that follow their sources
+// (test/openwrt: opkg, rc.common with procd's helpers, procd's service
+// object behind ubus, the package-script part of /lib/functions.sh, uci,
+// firewall4's init script with fw4), chrooted inside a network namespace
+// whose nftables ruleset plays the router's. There: install (uci-defaults,
+// enable, start, the one trigger), which changes re-apply the table and
+// through whom, the init script's stop/start/reload, a firewall stop and
+// start that the include survives, removal leaving no table and no include,
+// and an install in the older default_postinst order.
 
 import t from 'tap';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { gunzipSync } from 'node:zlib';
-import { atExit } from '../lab/cleanup.ts';
-import { canNetns, makeNetns } from '../lab/netns.ts';
 import { compilePo } from '../tools/lmo.mjs';
 import { LANGUAGES, PO } from './lib/i18n.ts';
-import { bundleFiles, QJS, ROOT } from './lib/paths.ts';
+import { bundleFiles, ROOT } from './lib/paths.ts';
 import { lockTarget } from './lib/lock.ts';
+import { noScratchRoot, scratchRoot } from './lib/scratch-root.ts';
 import { untar } from './lib/tar.ts';
 
 const makefile = readFileSync(`${ROOT}openwrt/vpn-passthrough/Makefile`, 'utf8');
@@ -115,105 +114,30 @@ t.test('the same inputs give the same bytes', async (t) => {
   t.same(readFileSync(`${a}/vpn-passthrough_${VERSION}_all.ipk`), readFileSync(IPK('vpn-passthrough')), 'and the same as make built');
 });
 
-// A firewall4-like ruleset: what `fw4 start` loads (into table inet fw4) before it runs includes.
-const FW4 = 'table inet fw4 {\n\tchain forward {\n\t\ttype filter hook forward priority filter; policy drop;\n\t}\n}\n';
-
-const canOverlay = canNetns === true && spawnSync('unshare', ['-m', 'true']).status === 0;
-
-t.test('installed on a router: lifecycle', { skip: canOverlay ? false : canNetns === true ? 'unshare -m is not available' : canNetns }, async (t) => {
-  const ns = makeNetns('pkg');
-  // The scratch root's upper layer lives on its own tmpfs: an overlay's
-  // upper directory may not sit inside its lower one (here: /).
-  const dir = mkdtempSync(`${tmpdir()}/vpn-passthrough-root-`);
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'vpt-root', dir]);
-  const unmount = () => {
-    spawnSync('umount', ['-l', dir]);
-    rmSync(dir, { recursive: true, force: true });
-  };
-  const forget = atExit(unmount);
-  t.teardown(() => {
-    ns.remove();
-    forget();
-    unmount();
-  });
-  const upper = `${dir}/upper`;
-  for (const d of ['upper', 'work', 'merged']) mkdirSync(`${dir}/${d}`);
-  const put = (path: string, content: string | Buffer, mode = 0o644) => {
-    // /bin, /sbin and /lib are links into /usr here (merged /usr): a real
-    // directory in the upper layer would hide everything behind them.
-    const real = `${upper}${/^\/(bin|sbin|lib)\//.test(path) ? `/usr${path}` : path}`;
-    mkdirSync(real.replace(/\/[^/]*$/, ''), { recursive: true });
-    writeFileSync(real, content, { mode });
-  };
-  // What OpenWrt has and this machine lacks: stand-ins (test/openwrt: opkg,
-  // rc.common with procd's helpers, procd's service object behind ubus,
-  // /lib/functions.sh, uci, firewall4's init script with fw4), qjs (the
-  // quickjs package), firewall4's state file.
-  put('/etc/rc.common', readFileSync(`${ROOT}test/openwrt/rc.common`), 0o755);
-  put('/lib/functions.sh', readFileSync(`${ROOT}test/openwrt/functions.sh`));
+t.test('installed on a router: lifecycle', { skip: noScratchRoot }, async (t) => {
+  const { ns, upper, put, read, exists, ok, table, triggers, event } = scratchRoot(t, 'pkg');
   put('/bin/opkg', readFileSync(`${ROOT}test/openwrt/opkg`), 0o755);
-  put('/bin/ubus', readFileSync(`${ROOT}test/openwrt/ubus`), 0o755);
-  put('/sbin/uci', readFileSync(`${ROOT}test/openwrt/uci`), 0o755);
-  put('/etc/init.d/firewall', readFileSync(`${ROOT}test/openwrt/firewall`), 0o755);
-  put('/usr/bin/qjs', readFileSync(QJS), 0o755);
-  // The fw4 CLI waits for fw4's lock, which fw4 holds while it runs our include: it must never be called.
-  put('/usr/sbin/fw4', '#!/bin/sh\necho "$*" >>/tmp/fw4-called\nexit 1\n', 0o755);
-  put('/etc/config/firewall', "config defaults\n\toption input 'REJECT'\n\nconfig zone 'lan'\n\toption name 'lan'\n\tlist network 'lan'\n");
-  put('/etc/rc.d/.keep', '');
-  put('/run/fw4.state', readFileSync(`${ROOT}test/fixtures/fw4.state`));
-  put('/run/lock/.keep', '');
-  put('/tmp/fw4.nft', FW4);
-  // luci-base's /etc/config/luci, where a translation registers its language.
-  put('/etc/config/luci', "config core 'main'\n\toption lang 'auto'\n\nconfig internal 'languages'\n");
-  for (const name of ['vpn-passthrough', 'luci-app-vpn-passthrough', ...LANGUAGES.map((l) => l.pkg)]) copyFileSync(IPK(name), `${upper}/tmp/${name}.ipk`);
-
-  /** A shell command inside the scratch root, chrooted, in the namespace. */
-  const root = (command: string) => {
-    const mountAndChroot =
-      'set -e; d=$1; mount -t overlay overlay -o lowerdir=/,upperdir=$d/upper,workdir=$d/work $d/merged; ' +
-      'mount --bind /proc $d/merged/proc; mount --bind /dev $d/merged/dev; exec chroot $d/merged /bin/sh -c "$2"';
-    return ns.run(['unshare', '-m', 'sh', '-c', mountAndChroot, 'sh', dir, command]);
-  };
-  const ok = (command: string) => {
-    const r = root(command);
-    t.equal(r.status, 0, `${command}${r.status ? `\n${r.stdout}${r.stderr}` : ''}`);
-    return r.stdout;
-  };
-  const table = () => ns.run(['nft', 'list', 'table', 'inet', 'vpn_passthrough']);
-  const firewall = () => readFileSync(`${upper}/etc/config/firewall`, 'utf8');
-  /** The triggers procd holds for a service (the ubus stand-in's record), or undefined once it is deleted. */
-  const triggers = (service: string) => {
-    const file = `${upper}/run/procd-standin/services.json`;
-    const all = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { name: string; triggers: unknown[] }[]) : [];
-    return all.find((s) => s.name === service)?.triggers;
-  };
-  /** Sends an event to procd as rpcd's uci apply or netifd does; answers the trigger commands it ran. */
-  const event = (type: string, data: Record<string, string>) => {
-    rmSync(`${upper}/run/procd-standin/ran`, { force: true });
-    ok(`ubus call service event '${JSON.stringify({ type, data })}'`);
-    const ran = `${upper}/run/procd-standin/ran`;
-    return existsSync(ran) ? readFileSync(ran, 'utf8').trim().split('\n') : [];
-  };
-  ns.sh('nft', '-f', `${upper}/tmp/fw4.nft`);
+  for (const name of ['vpn-passthrough', 'luci-app-vpn-passthrough', ...LANGUAGES.map((l) => l.pkg)]) put(`/tmp/${name}.ipk`, readFileSync(IPK(name)));
+  const firewall = () => read('/etc/config/firewall');
 
   t.test('opkg install: uci-defaults, enable, start', async (t) => {
     ok('opkg install /tmp/vpn-passthrough.ipk');
     t.equal(table().status, 0, 'the table is loaded');
     t.match(table().stdout, /ct helper pptp/);
     t.match(firewall(), /config include 'vpn_passthrough'\n\toption type 'script'\n\toption path '\/usr\/share\/vpn-passthrough\/firewall.include'\n\toption fw4_compatible '1'/, 'the firewall include is registered');
-    t.notOk(existsSync(`${upper}/etc/uci-defaults/90_vpn-passthrough`), 'the uci-defaults script ran and is gone');
-    t.ok(existsSync(`${upper}/etc/rc.d/S20vpn-passthrough`), 'enabled at boot');
+    t.notOk(exists('/etc/uci-defaults/90_vpn-passthrough'), 'the uci-defaults script ran and is gone');
+    t.ok(exists('/etc/rc.d/S20vpn-passthrough'), 'enabled at boot');
     t.same(triggers('vpn-passthrough'), [
       ['config.change', ['if', ['eq', 'package', 'vpn-passthrough'], ['run_script', '/etc/init.d/vpn-passthrough', 'reload']], 1000],
     ], 'one trigger: a change of its own config (firewall4 re-applies the table on its own changes and on ifup)');
     t.match(ok('vpn-passthrough status'), /table inet vpn_passthrough loaded/);
     ok('opkg install /tmp/luci-app-vpn-passthrough.ipk');
-    t.ok(existsSync(`${upper}/www/luci-static/resources/view/vpn-passthrough/vpn-passthrough.js`), 'the LuCI view is in place');
+    t.ok(exists('/www/luci-static/resources/view/vpn-passthrough/vpn-passthrough.js'), 'the LuCI view is in place');
     for (const l of LANGUAGES) {
       ok(`opkg install /tmp/${l.pkg}.ipk`);
-      t.ok(existsSync(`${upper}/usr/lib/lua/luci/i18n/vpn-passthrough.${l.code}.lmo`), `${l.pkg}: the catalog is where LuCI loads *.${l.code}.lmo`);
+      t.ok(exists(`/usr/lib/lua/luci/i18n/vpn-passthrough.${l.code}.lmo`), `${l.pkg}: the catalog is where LuCI loads *.${l.code}.lmo`);
       t.equal(ok(`uci get luci.languages.${l.code.replace(/-/g, '_')}`).trim(), l.title, `${l.pkg}: ${l.title} offered in LuCI's language list`);
-      t.notOk(existsSync(`${upper}/etc/uci-defaults/${l.pkg}`), `${l.pkg}: its uci-defaults script ran and is gone`);
+      t.notOk(exists(`/etc/uci-defaults/${l.pkg}`), `${l.pkg}: its uci-defaults script ran and is gone`);
     }
   });
 
@@ -229,14 +153,14 @@ t.test('installed on a router: lifecycle', { skip: canOverlay ? false : canNetns
     t.same(event('config.change', { package: 'vpn-passthrough' }), ['/etc/init.d/vpn-passthrough reload'], 'our own config: our reload only');
     t.same(event('interface.update', { interface: 'lan', action: 'ifup' }), [],
       "an interface event: nothing of ours (fw4's hotplug script reloads the firewall for interfaces in its zones, which runs the include)");
-    t.notOk(existsSync(`${upper}/tmp/fw4-called`), 'nothing called the fw4 CLI');
+    t.notOk(exists('/tmp/fw4-called'), 'nothing called the fw4 CLI');
   });
 
   t.test('the init script: stop, start, reload after an edit', async (t) => {
     ok('/etc/init.d/vpn-passthrough stop');
     t.not(table().status, 0, 'stop removes the table');
     t.equal(triggers('vpn-passthrough'), undefined, 'procd forgets the service and its trigger');
-    t.ok(existsSync(`${upper}/etc/config/vpn-passthrough`), 'the config stays');
+    t.ok(exists('/etc/config/vpn-passthrough'), 'the config stays');
     ok('/etc/init.d/firewall reload');
     t.not(table().status, 0, 'a firewall reload does not undo the stop');
     t.same(event('config.change', { package: 'vpn-passthrough' }), [], 'a config change while stopped reloads nothing');
@@ -257,7 +181,7 @@ t.test('installed on a router: lifecycle', { skip: canOverlay ? false : canNetns
     t.match(table().stdout, /chain handle_l2tp \{[^}]*reject/, 'from the current config');
     ok('/etc/init.d/firewall restart');
     t.equal(table().status, 0, 'fw4 restart replaces only its own table');
-    t.notOk(existsSync(`${upper}/tmp/fw4-called`), 'the include never called the fw4 CLI (fw4 holds its lock)');
+    t.notOk(exists('/tmp/fw4-called'), 'the include never called the fw4 CLI (fw4 holds its lock)');
     // fw4 has flushed the ruleset while another apply holds the lock (a
     // live process named in it as a running apply names itself).
     ok('/etc/init.d/firewall stop');
@@ -296,7 +220,7 @@ t.test('installed on a router: lifecycle', { skip: canOverlay ? false : canNetns
   t.test('opkg remove: no table, no include, the config kept', async (t) => {
     for (const l of LANGUAGES) {
       ok(`opkg remove ${l.pkg}`);
-      t.notOk(existsSync(`${upper}/usr/lib/lua/luci/i18n/vpn-passthrough.${l.code}.lmo`), `${l.pkg}: its catalog removed`);
+      t.notOk(exists(`/usr/lib/lua/luci/i18n/vpn-passthrough.${l.code}.lmo`), `${l.pkg}: its catalog removed`);
     }
     ok('opkg remove luci-app-vpn-passthrough');
     // The admin took the include out already: removal must not depend on it.
@@ -305,12 +229,12 @@ t.test('installed on a router: lifecycle', { skip: canOverlay ? false : canNetns
     t.not(table().status, 0, 'the table is gone');
     t.notMatch(firewall(), /vpn_passthrough/, 'the include is gone');
     t.match(firewall(), /config zone 'lan'/, 'the rest of the firewall config is untouched');
-    t.notOk(existsSync(`${upper}/etc/rc.d/S20vpn-passthrough`), 'disabled');
+    t.notOk(exists('/etc/rc.d/S20vpn-passthrough'), 'disabled');
     t.equal(triggers('vpn-passthrough'), undefined, 'stopped: procd holds nothing of it');
     for (const f of ['/usr/sbin/vpn-passthrough', '/etc/init.d/vpn-passthrough', '/usr/share/vpn-passthrough/vpn-passthrough.js', '/www/luci-static/resources/view/vpn-passthrough/vpn-passthrough.js']) {
-      t.notOk(existsSync(`${upper}${f}`), `${f} removed`);
+      t.notOk(exists(f), `${f} removed`);
     }
-    t.match(readFileSync(`${upper}/etc/config/vpn-passthrough`, 'utf8'), /option mode 'block'/, 'the edited config is kept (a changed conffile)');
+    t.match(read('/etc/config/vpn-passthrough'), /option mode 'block'/, 'the edited config is kept (a changed conffile)');
   });
 
   // default_postinst's order changed between releases: postinst-pkg used to
@@ -322,8 +246,8 @@ t.test('installed on a router: lifecycle', { skip: canOverlay ? false : canNetns
       put('/etc/uci-defaults/99_probe', 'echo uci-defaults >>/tmp/order\nexit 0\n');
       rmSync(`${upper}/tmp/order`, { force: true });
       ok(`DEFAULT_POSTINST_ORDER=${order} sh -c '. /lib/functions.sh; default_postinst /usr/lib/opkg/info/probe.postinst'`);
-      t.same(readFileSync(`${upper}/tmp/order`, 'utf8').trim().split('\n'), expected, order || 'current');
-      t.notOk(existsSync(`${upper}/etc/uci-defaults/99_probe`), 'the uci-defaults script is gone once it succeeded');
+      t.same(read('/tmp/order').trim().split('\n'), expected, order || 'current');
+      t.notOk(exists('/etc/uci-defaults/99_probe'), 'the uci-defaults script is gone once it succeeded');
     }
   });
 
@@ -331,8 +255,8 @@ t.test('installed on a router: lifecycle', { skip: canOverlay ? false : canNetns
     ok('DEFAULT_POSTINST_ORDER=postinst-first opkg install /tmp/vpn-passthrough.ipk');
     t.equal(table().status, 0, 'the table is loaded');
     t.match(firewall(), /config include 'vpn_passthrough'/, 'the include is registered again');
-    t.match(readFileSync(`${upper}/etc/config/vpn-passthrough`, 'utf8'), /option mode 'block'/, "the admin's config stays in place");
-    t.ok(existsSync(`${upper}/etc/config/vpn-passthrough-opkg`), "the package's own next to it, as opkg leaves it");
+    t.match(read('/etc/config/vpn-passthrough'), /option mode 'block'/, "the admin's config stays in place");
+    t.ok(exists('/etc/config/vpn-passthrough-opkg'), "the package's own next to it, as opkg leaves it");
     ok('opkg remove vpn-passthrough');
     t.not(table().status, 0);
   });

@@ -1,6 +1,6 @@
 // Timed allows: `set pptp allow --for 2h` writes mode allow and `until`
 // (Unix time, seconds) into the config. The table itself stops letting the
-// protocol through at that moment (render.ts: `meta time`), so nothing has
+// protocol through at that moment (part-chains.ts: `meta time`), so nothing has
 // to run then; an apply after it renders a block. Pure: the clock comes in.
 
 import type { Config, ProtocolConfig } from './config.ts';

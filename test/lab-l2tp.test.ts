@@ -76,7 +76,9 @@ t.test('L2TP through the NAT router with a server that answers from another port
     t.not(answeredFrom(lines[0]), '1701', 'on the port the server answered from');
     t.equal(set('l2tp', 'block'), 0);
     t.ok(await until(() => lines.some((l) => !l.startsWith('ok ')), 2000), 'it stopped within 2 s of the block');
-    t.equal(lines.at(-1), 'EHOSTUNREACH', 'refused by the router');
+    // A HELLO in flight as the table changed loses its answer (refused on its way back): then the next request is refused.
+    const last = lines.at(-1);
+    t.equal(last === 'timeout' ? exchange(0, SERVER) : last, 'EHOSTUNREACH', 'refused by the router');
     t.equal(set('l2tp', 'allow'), 0);
   });
 

@@ -20,6 +20,7 @@ declare module 'std' {
   export const out: FILE;
   export const err: FILE;
   export const Error: { EEXIST: number; ENOENT: number; EIO: number };
+  export const SEEK_SET: number;
 }
 
 declare module 'os' {
@@ -31,6 +32,8 @@ declare module 'os' {
   export function pipe(): [number, number] | null;
   export function open(path: string, flags: number, mode?: number): number;
   export function close(fd: number): number;
+  /** The new offset, or -errno. */
+  export function seek(fd: number, offset: number, whence: number): number;
   export function rename(from: string, to: string): number;
   export function remove(path: string): number;
   export function stat(path: string): [{ mode: number; size: number; mtime: number }, number];
@@ -45,6 +48,7 @@ declare module 'os' {
   export function sleep(ms: number): void;
   export const O_RDONLY: number;
   export const O_WRONLY: number;
+  export const O_RDWR: number;
   export const O_CREAT: number;
   export const O_EXCL: number;
   export const O_APPEND: number;

@@ -73,18 +73,22 @@ function readChunks(path: string, onChunk: (bytes: Uint8Array) => void): boolean
 
 /**
  * Writes a byte string with write(2), each call checked, so a full disk is
- * an error here and not a short file later, then closes fd; returns the
- * first errno, or 0.
+ * an error here and not a short file later; returns the first errno, or 0.
  */
-function writeAndClose(fd: number, bytes: string): number {
+function writeAll(fd: number, bytes: string): number {
   const buffer = new Uint8Array(bytes.length);
   for (let i = 0; i < bytes.length; i++) buffer[i] = bytes.charCodeAt(i);
-  let error = 0;
-  for (let done = 0; done < buffer.length && error === 0; ) {
+  for (let done = 0; done < buffer.length; ) {
     const n = os.write(fd, buffer.buffer, done, buffer.length - done);
-    if (n > 0) done += n;
-    else error = n < 0 ? -n : std.Error.EIO;
+    if (n <= 0) return n < 0 ? -n : std.Error.EIO;
+    done += n;
   }
+  return 0;
+}
+
+/** writeAll, then close; the first errno, or 0. */
+function writeAndClose(fd: number, bytes: string): number {
+  const error = writeAll(fd, bytes);
   const rc = os.close(fd);
   return error === 0 && rc < 0 ? -rc : error;
 }
@@ -131,22 +135,28 @@ function tempPath(kind: string): string {
   return `${dir}/vpn-passthrough.${ownPid()}.${randomName()}.${kind}`;
 }
 
-function openOrThrow(path: string, flags: number): number {
-  const fd = os.open(path, flags, 0o600);
-  if (fd < 0) throw new HostError(`cannot open ${path}: ${std.strerror(-fd)}`);
-  return fd;
-}
-
-/** A new temporary file; a name someone else took is tried again with another. */
-function createTemp(kind: string, bytes: string): string {
+/**
+ * A new temporary file holding bytes, open for reading from its start and
+ * writing, and already unlinked: it lives as long as the descriptor, so a
+ * run killed from then on, even with SIGKILL, leaves nothing behind. A name
+ * someone else took is tried again with another.
+ */
+function openTemp(kind: string, bytes: string): number {
   for (let attempt = 0; ; attempt++) {
     const path = tempPath(kind);
-    try {
-      createFile(path, bytes, 0o600);
-      return path;
-    } catch (e) {
-      if (attempt >= 3) throw e;
+    const fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600);
+    if (fd < 0) {
+      if (attempt >= 3) throw new HostError(`cannot create ${path}: ${std.strerror(-fd)}`);
+      continue;
     }
+    os.remove(path);
+    const error = writeAll(fd, bytes);
+    if (error !== 0) {
+      os.close(fd);
+      throw new HostError(`cannot write ${path}: ${std.strerror(error)}`);
+    }
+    os.seek(fd, 0, std.SEEK_SET);
+    return fd;
   }
 }
 
@@ -159,46 +169,48 @@ function decodeStatus(raw: number): number {
 interface Child {
   pid: number;
   stdout: std.FILE;
-  errPath: string;
+  /** The child's stderr: an unlinked temporary file, read once it has exited. */
+  errFd: number;
 }
 
 /** Starts argv, stdin from a temporary file holding input, stdout into a pipe, stderr into a temporary file. */
 function spawn(argv: string[], input: string): Child {
-  const inPath = createTemp('in', utf8Bytes(input));
-  const errPath = createTemp('err', '');
-  const stdin = openOrThrow(inPath, os.O_RDONLY);
-  const stderr = openOrThrow(errPath, os.O_WRONLY);
-  const pipe = os.pipe();
-  if (pipe === null) throw new HostError('cannot create a pipe');
-  const [readEnd, writeEnd] = pipe;
+  const stdin = openTemp('in', utf8Bytes(input));
+  let errFd = -1;
+  let pipe: [number, number] | null = null;
   let pid = -1;
   try {
-    pid = os.exec(argv, { block: false, usePath: true, stdin, stdout: writeEnd, stderr });
+    errFd = openTemp('err', '');
+    pipe = os.pipe();
+    if (pipe === null) throw new HostError('cannot create a pipe');
+    pid = os.exec(argv, { block: false, usePath: true, stdin, stdout: pipe[1], stderr: errFd });
   } catch (e) {
-    os.close(readEnd);
-    os.remove(errPath);
+    if (errFd >= 0) os.close(errFd);
+    if (pipe !== null) os.close(pipe[0]);
     throw e;
   } finally {
-    os.close(writeEnd);
+    if (pipe !== null) os.close(pipe[1]);
     os.close(stdin);
-    os.close(stderr);
-    os.remove(inPath);
   }
-  const stdout = std.fdopen(readEnd, 'r');
+  const stdout = std.fdopen(pipe[0], 'r');
   if (stdout === null) {
-    os.close(readEnd);
+    os.close(pipe[0]);
     os.waitpid(pid, 0);
-    os.remove(errPath);
+    os.close(errFd);
     throw new HostError(`cannot read the output of ${argv[0]}`);
   }
-  return { pid, stdout, errPath };
+  return { pid, stdout, errFd };
 }
 
 /** Waits for the child (its stdout closed by then) and collects its exit status and stderr. */
 function finish(child: Child): ExecStatus {
   const [, raw] = os.waitpid(child.pid, 0);
-  const stderr = readAll(child.errPath) ?? '';
-  os.remove(child.errPath);
+  // The child wrote through a copy of this descriptor: the offset is at the end.
+  os.seek(child.errFd, 0, std.SEEK_SET);
+  const errors = std.fdopen(child.errFd, 'r');
+  if (errors === null) os.close(child.errFd);
+  const stderr = errors?.readAsString() ?? '';
+  errors?.close();
   return { status: decodeStatus(raw), stderr };
 }
 

@@ -15,23 +15,38 @@
 // version changes makes the load fail with EEXIST, and apply then replaces
 // the table whole, record included, once (app/apply.ts).
 
-const OBJECT = /^\t(set|map|chain|counter|quota|limit|ct helper|ct expectation|ct timeout|flowtable) ([A-Za-z0-9_]+) \{$/;
+// Read with string tests, not regular expressions: every apply reads some 500
+// lines here, and under QuickJS the regular expressions took as long as
+// rendering them (0.9 ms vs 0.3 ms now on a PC; a 24Kc router is ~20x slower).
+const KINDS = ['set', 'map', 'chain', 'counter', 'quota', 'limit', 'ct helper', 'ct expectation', 'ct timeout', 'flowtable'];
 // What a declaration carries besides its name; elements, comments and rules stay out.
-const DECLARES = /^\t\t(type|typeof|flags|timeout|size|policy|auto-merge|gc-interval|protocol|l3proto|dport|hook|devices)\b/;
+const DECLARES = ['type', 'typeof', 'flags', 'timeout', 'size', 'policy', 'auto-merge', 'gc-interval', 'protocol', 'l3proto', 'dport', 'hook', 'devices'];
+
+/** An object's opening line, one tab in ("\tset name {"): its kind and name, else null. */
+function opening(line: string): [string, string] | null {
+  if (line.charCodeAt(0) !== 9 || line.charCodeAt(1) === 9 || !line.endsWith(' {')) return null;
+  const words = line.slice(1, -2).split(' ');
+  const name = words.pop()!;
+  const kind = words.join(' ');
+  return KINDS.indexOf(kind) >= 0 ? [kind, name] : null;
+}
 
 /** add-then-delete of every object the table body declares, but those `keep` names. */
 export function clearObjects(table: string, body: string[], keep: (kind: string, name: string) => boolean): string[] {
   const out: string[] = [];
   for (let i = 0; i < body.length; i++) {
-    // Most lines are rules, two tabs in.
-    const m = body[i].charCodeAt(1) === 9 ? null : OBJECT.exec(body[i]);
-    if (!m) continue;
+    const object = opening(body[i]);
+    if (object === null) continue;
+    const [kind, name] = object;
     const decl: string[] = [];
     for (i++; i < body.length && body[i] !== '\t}'; i++) {
-      if (m[1] !== 'chain' && DECLARES.test(body[i])) decl.push(`${body[i].slice(2)};`);
+      // A property line, two tabs in: its first word says what it is.
+      const line = body[i];
+      const space = line.indexOf(' ');
+      if (kind !== 'chain' && DECLARES.indexOf(line.slice(2, space < 0 ? undefined : space)) >= 0) decl.push(`${line.slice(2)};`);
     }
-    if (keep(m[1], m[2])) continue;
-    const what = `${m[1]} ${table} ${m[2]}`;
+    if (keep(kind, name)) continue;
+    const what = `${kind} ${table} ${name}`;
     out.push(`add ${what}${decl.length ? ` { ${decl.join(' ')} }` : ''}; delete ${what}`);
   }
   return out;

@@ -109,6 +109,20 @@ t.test('vpn-passthrough under qjs', { skip }, async (t) => {
     t.match(readFileSync(box.config, 'utf8'), /config protocol 'pptp'\n\toption mode 'allow'/, 'config file put back');
   });
 
+  t.test('a config edited since the last apply: status and doctor say the table holds an earlier version', async (t) => {
+    t.equal(box.cli(['apply']).status, 0);
+    t.notMatch(box.cli(['status']).stdout, /earlier version/, 'just applied: nothing to say');
+    const applied = readFileSync(box.config, 'utf8');
+    writeFileSync(box.config, applied.replace(/(config protocol 'gre'\n\toption mode )'allow'/, "$1'block'"));
+    t.match(box.cli(['status']).stdout, /the table holds an earlier version of the config .*: run `vpn-passthrough apply`/, 'status');
+    const check = JSON.parse(box.cli(['--json', 'doctor']).stdout).checks.find((c: { id: string }) => c.id === 'table');
+    t.match(check, { verdict: 'warn', summary: /earlier version of the config/, fix: /vpn-passthrough apply/ }, 'doctor');
+    t.equal(box.cli(['apply']).status, 0);
+    t.notMatch(box.cli(['status']).stdout, /earlier version/, 'the apply loads it: nothing to say');
+    writeFileSync(box.config, applied);
+    t.equal(box.cli(['apply']).status, 0);
+  });
+
   t.test('nft missing changes nothing', async (t) => {
     const before = table().stdout;
     const r = box.cli(['apply'], { VPN_PASSTHROUGH_NFT: '/nonexistent/nft' });

@@ -255,7 +255,7 @@ t.test('plain-looking GRE joins a PPTP session to the same server, whichever com
 
 t.test('doctor visiting the list a session at a time judges as it does the objects', async (t) => {
   const facts: DoctorFacts = {
-    enabled: true, nftFailure: null, tableLoaded: true, pptpMode: 'allow', lanDevices: ['br-lan'], missingDevices: [],
+    enabled: true, nftFailure: null, tableLoaded: true, tableCurrent: true, pptpMode: 'allow', lanDevices: ['br-lan'], missingDevices: [],
     helper: { available: true, modules: [] }, helperCount: { packets: 3, bytes: 0 }, controlsWithHelper: null, masqueradeZones: ['wan'],
     flowOffloading: false, accounting: true, sessions: null, zoneHelpers: [], espSenders: [], l2tpSenders: [], l2tpElsewhere: [],
   };

@@ -2,7 +2,7 @@
 // cannot be read becomes null ("unknown"), never an error: doctor runs when
 // something is already wrong.
 
-import { ESP_SENDERS, hasHelper, L2TP_ELSEWHERE, L2TP_SENDERS, readAddresses, readCounters, readSenders } from '../core/counters.ts';
+import { ESP_SENDERS, hasHelper, L2TP_ELSEWHERE, L2TP_SENDERS, loadedFromConfig, readAddresses, readCounters, readSenders } from '../core/counters.ts';
 import { withHelper } from '../host/kernel.ts';
 import { diagnose, type Check, type DoctorFacts } from '../core/doctor.ts';
 import { PPTP_HELPER } from '../core/protocols.ts';
@@ -101,6 +101,8 @@ export function readDoctorFacts(ctx: Context): DoctorInput {
     enabled: read.config.enabled,
     nftFailure: failure,
     tableLoaded: objects !== null,
+    // An invalid config has its own check (and no stamp here).
+    tableCurrent: objects === null || config !== null || loadedFromConfig(objects, read.facts.stamp),
     pptpMode: read.config.protocols.pptp.mode,
     lanDevices: read.facts.lanDevices,
     missingDevices: read.facts.lanDevices.filter((d) => !d.endsWith('*') && !ctx.sys.exists(`${ctx.paths.sysClassNet}/${d}`)),

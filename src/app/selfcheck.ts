@@ -48,7 +48,7 @@ const CHECKS: [string, () => boolean][] = [
   }],
   ['doctor', () => {
     const checks = diagnose({
-      enabled: true, nftFailure: null, tableLoaded: false, pptpMode: 'allow', lanDevices: ['br-lan'], missingDevices: [], helper: null, helperCount: null,
+      enabled: true, nftFailure: null, tableLoaded: false, tableCurrent: true, pptpMode: 'allow', lanDevices: ['br-lan'], missingDevices: [], helper: null, helperCount: null,
       controlsWithHelper: null, masqueradeZones: ['wan'], zoneHelpers: [], flowOffloading: false, accounting: true, sessions: [], espSenders: [], l2tpSenders: [], l2tpElsewhere: [],
     });
     return checks[0].verdict === 'fail' && checks[0].fix !== undefined;

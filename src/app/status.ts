@@ -1,7 +1,7 @@
 // `status`: what is configured, what is loaded, and what passed or was blocked.
 
 import { modeOf, type Mode } from '../core/config.ts';
-import { hasHelper, readCounters, type Count } from '../core/counters.ts';
+import { hasHelper, loadedFromConfig, readCounters, type Count } from '../core/counters.ts';
 import { PROTOCOLS, partsOf } from '../core/protocols.ts';
 import { formatTime } from '../core/timed.ts';
 import { readUsage, type Use } from '../core/usage.ts';
@@ -68,6 +68,9 @@ export function readStatus(ctx: Context): Status {
   }
   if (cfg.enabled && !loaded) warnings.push('the table is not loaded: run `vpn-passthrough apply`');
   if (!cfg.enabled && loaded) warnings.push('disabled, yet the table is loaded: run `vpn-passthrough apply`');
+  if (cfg.enabled && objects && !loadedFromConfig(objects, read.facts.stamp)) {
+    warnings.push('the table holds an earlier version of the config (its last apply failed, or none has run since the edit): run `vpn-passthrough apply`');
+  }
   return {
     enabled: cfg.enabled,
     config: ctx.paths.config,

@@ -33,6 +33,15 @@ export function readStamp(objects: unknown[]): { stamp: string; config: string }
   return null;
 }
 
+/**
+ * Whether a loaded table came from the config with this configStamp; one
+ * that names no config (an older version's) is not judged.
+ */
+export function loadedFromConfig(objects: unknown[], stamp: string): boolean {
+  const loaded = readStamp(objects);
+  return loaded === null || loaded.config === stamp;
+}
+
 /** Whether the loaded table holds the PPTP helper object: then the kernel has the helper. */
 export function hasHelper(objects: unknown[]): boolean {
   return objects.some((o) => typeof o === 'object' && o !== null && 'ct helper' in o);

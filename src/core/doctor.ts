@@ -27,6 +27,8 @@ export interface DoctorFacts {
   /** Why nft could not list the ruleset (not installed, not permitted); null when it could. */
   nftFailure: string | null;
   tableLoaded: boolean;
+  /** false: the loaded table holds an earlier version of the config (its last apply failed, or none ran since the edit). */
+  tableCurrent: boolean;
   pptpMode: Mode;
   lanDevices: string[];
   /** LAN devices (not wildcards) that do not exist on this router. */
@@ -97,6 +99,14 @@ function list(items: string[]): string {
 
 function table(f: DoctorFacts): Check {
   const id = 'table';
+  if (f.enabled && f.tableLoaded && !f.tableCurrent) {
+    return {
+      id,
+      verdict: 'warn',
+      summary: 'table inet vpn_passthrough holds an earlier version of the config: its last apply failed, or none has run since the file was edited',
+      fix: 'vpn-passthrough apply (it says what fails, if anything)',
+    };
+  }
   if (f.enabled && f.tableLoaded) return { id, verdict: 'ok', summary: 'table inet vpn_passthrough is loaded' };
   if (f.enabled) {
     return {

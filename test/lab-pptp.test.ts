@@ -63,17 +63,24 @@ t.test('PPTP through the NAT router, several clients to one server', { skip }, a
   });
 
   t.test('blocked while up: the tunnel stops within 2 s, and works again once allowed', async (t) => {
-    const hold = follow(clients[0].start([PYTHON, PEER, 'hold', SERVER, CALL_ID, '100']));
-    t.ok(await until(() => hold.lines.length > 0, 5000), 'the tunnel came up');
-    t.equal(hold.lines[0], 'ok', 'its GRE is echoed');
-    t.equal(box.cli(['set', 'pptp', 'block']).status, 0);
-    const stopped = await until(() => hold.lines.some((l) => l !== 'ok'), 2000);
-    t.ok(stopped, 'its GRE stopped within 2 s of the block');
-    // The router's ICMP admin-prohibited, not a peer that went silent. A GRE
-    // packet in flight as the table changed loses its echo (refused on its
-    // way back): then a new call is refused at once, by a TCP reset.
-    if (hold.lines.at(-1) === 'timeout') t.equal(once(0), 'ConnectionRefusedError', 'a new call refused by the router');
-    else t.equal(hold.lines.at(-1), 'refused', 'GRE refused by the router');
+    // A GRE packet in flight as the table changes loses its echo (refused on
+    // its way back) and times out: then the same again once, which must end
+    // refused (a tunnel the block drops silently never is).
+    for (let attempt = 1; ; attempt++) {
+      const hold = follow(clients[0].start([PYTHON, PEER, 'hold', SERVER, CALL_ID, '100']));
+      t.ok(await until(() => hold.lines.length > 0, 5000), 'the tunnel came up');
+      t.equal(hold.lines[0], 'ok', 'its GRE is echoed');
+      t.equal(box.cli(['set', 'pptp', 'block']).status, 0);
+      const stopped = await until(() => hold.lines.some((l) => l !== 'ok'), 2000);
+      t.ok(stopped, 'its GRE stopped within 2 s of the block');
+      // The router's ICMP admin-prohibited, not a peer that went silent.
+      if (hold.lines.at(-1) !== 'timeout' || attempt === 2) {
+        t.equal(hold.lines.at(-1), 'refused', 'GRE refused by the router');
+        break;
+      }
+      t.comment('a GRE packet was in flight as the block landed: once more');
+      t.equal(box.cli(['set', 'pptp', 'allow']).status, 0);
+    }
 
     t.equal(box.cli(['set', 'pptp', 'allow']).status, 0);
     t.equal(once(0), 'ok', 'client 0 sets up a new tunnel, same server process');

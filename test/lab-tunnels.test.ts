@@ -43,17 +43,23 @@ t.test('L2TP, ESP and plain GRE through the NAT router', { skip }, async (t) => 
   /**
    * A held flow (peer argv) stops within 2 s of a block, refused by the
    * router. A round in flight as the table changes loses its echo (refused
-   * on its way back, toward the server) and times out: then the next packet
-   * (once) must be refused.
+   * on its way back, toward the server) and times out: then the same again
+   * once, which must end refused (a flow the block drops silently never is).
    */
-  async function blockWhileUp(t: Test, peer: string[], what: string, refused: string, once: () => string) {
-    const { lines } = follow(clients[0].start([PYTHON, ...peer]));
-    t.ok(await until(() => lines.length > 0, 5000), 'the flow came up');
-    t.equal(lines[0], 'ok', 'it is answered');
-    t.equal(set(what, 'block'), 0);
-    t.ok(await until(() => lines.some((l) => l !== 'ok'), 2000), 'it stopped within 2 s of the block');
-    const last = lines.at(-1);
-    t.equal(last === 'timeout' ? once() : last, refused, 'refused by the router');
+  async function blockWhileUp(t: Test, peer: string[], what: string, refused: string) {
+    for (let attempt = 1; ; attempt++) {
+      const { lines } = follow(clients[0].start([PYTHON, ...peer]));
+      t.ok(await until(() => lines.length > 0, 5000), 'the flow came up');
+      t.equal(lines[0], 'ok', 'it is answered');
+      t.equal(set(what, 'block'), 0);
+      t.ok(await until(() => lines.some((l) => l !== 'ok'), 2000), 'it stopped within 2 s of the block');
+      if (lines.at(-1) !== 'timeout' || attempt === 2) {
+        t.equal(lines.at(-1), refused, 'refused by the router');
+        return;
+      }
+      t.comment('a round was in flight as the block landed: once more');
+      t.equal(set(what, 'allow'), 0);
+    }
   }
 
   t.test('L2TP control', async (t) => {
@@ -67,7 +73,7 @@ t.test('L2TP, ESP and plain GRE through the NAT router', { skip }, async (t) => 
     t.equal(set('l2tp', 'allow'), 0);
     t.equal(l2tp(0), 'ok', 'allowed again, it works again');
     t.equal(l2tp(1), 'ok', 'for both clients');
-    await blockWhileUp(t, [L2TP, 'hold', SERVER, '100'], 'l2tp', 'EHOSTUNREACH', () => l2tp(0));
+    await blockWhileUp(t, [L2TP, 'hold', SERVER, '100'], 'l2tp', 'EHOSTUNREACH');
     t.equal(set('l2tp', 'allow'), 0);
   });
 
@@ -79,7 +85,7 @@ t.test('L2TP, ESP and plain GRE through the NAT router', { skip }, async (t) => 
     t.ok(part('esp').blocked.packets > 0, 'esp blocked counter moved');
     t.equal(set('ipsec.esp', 'allow'), 0);
     t.equal(ip(0, 'esp'), 'ok', 'allowed again, it works again');
-    await blockWhileUp(t, [IP, 'hold', SERVER, 'esp', '100'], 'ipsec.esp', 'refused', () => ip(0, 'esp'));
+    await blockWhileUp(t, [IP, 'hold', SERVER, 'esp', '100'], 'ipsec.esp', 'refused');
     t.equal(set('ipsec.esp', 'allow'), 0);
     t.equal(ip(0, 'esp'), 'ok', 'allowed again after that, it works again');
     // Raw ESP has no ports for NAT to tell two clients apart: client 1's
@@ -111,6 +117,6 @@ t.test('L2TP, ESP and plain GRE through the NAT router', { skip }, async (t) => 
     t.equal(set('gre', 'allow'), 0);
     router.sh('conntrack', '-D', '-p', 'gre'); // client 1's entry, for the same reason
     t.equal(ip(0, 'gre'), 'ok', 'allowed again, it works again');
-    await blockWhileUp(t, [IP, 'hold', SERVER, 'gre', '100'], 'gre', 'refused', () => ip(0, 'gre'));
+    await blockWhileUp(t, [IP, 'hold', SERVER, 'gre', '100'], 'gre', 'refused');
   });
 });

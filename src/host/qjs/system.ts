@@ -146,7 +146,7 @@ function openTemp(kind: string, bytes: string): number {
     const path = tempPath(kind);
     const fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600);
     if (fd < 0) {
-      if (attempt >= 3) throw new HostError(`cannot create ${path}: ${std.strerror(-fd)}`);
+      if (-fd !== std.Error.EEXIST || attempt >= 3) throw new HostError(`cannot create ${path}: ${std.strerror(-fd)}`);
       continue;
     }
     os.remove(path);
@@ -216,7 +216,15 @@ function finish(child: Child): ExecStatus {
 
 function exec(argv: string[], input?: string): ExecResult {
   const child = spawn(argv, input ?? '');
-  const stdout = child.stdout.readAsString();
+  let stdout: string;
+  try {
+    stdout = child.stdout.readAsString();
+  } catch (e) {
+    // Out of memory: the closed pipe ends the child (SIGPIPE), which is then waited for.
+    child.stdout.close();
+    finish(child);
+    throw e;
+  }
   child.stdout.close();
   return { ...finish(child), stdout };
 }

@@ -469,6 +469,7 @@ t.test('the page in headless Chromium', { skip, timeout: 240_000 }, async (t) =>
     await page.getByRole('button', { name: 'Save & Apply' }).click();
 
     t.ok(await until(() => ubus.called('vpn-passthrough', 'apply').length > 0, 20_000), 'rpc apply is called');
+    t.same(ubus.called('vpn-passthrough', 'apply')[0].args, { if_needed: true }, "if needed only: procd's reload trigger has applied the commit, unless that failed");
     t.same(ubus.applied, [[['set', 'pptp', 'mode', 'block']]], 'LuCI committed exactly vpn-passthrough.pptp.mode=block');
     const order = ubus.calls.map((c) => `${c.object}.${c.method}`);
     t.ok(order.lastIndexOf('uci.confirm') < order.indexOf('vpn-passthrough.apply'), 'after the apply was confirmed (uci-applied)');

@@ -46,7 +46,8 @@ t.test('the rpcd plugin under qjs', { skip }, async (t) => {
     t.same(list.set, { global: {}, protocols: {} }, 'set takes two objects (blobmsg tables)');
     t.same(list.doctor, { error: '809', client: '192.168.1.20' }, 'doctor takes two optional strings');
     t.same(list.log, { limit: 10 }, 'log takes an optional number');
-    for (const m of METHODS.filter((m) => ['set', 'doctor', 'log'].indexOf(m) < 0)) t.same(list[m], {}, `${m} takes no arguments`);
+    t.same(list.apply, { if_needed: true }, 'apply takes an optional boolean');
+    for (const m of METHODS.filter((m) => ['set', 'doctor', 'log', 'apply'].indexOf(m) < 0)) t.same(list[m], {}, `${m} takes no arguments`);
     const documented = [...readFileSync(`${ROOT}docs/ubus.md`, 'utf8').matchAll(/^\| `(\w+)`/gm)].map((m) => m[1]);
     t.same(documented, METHODS, 'docs/ubus.md lists the same methods');
   });
@@ -66,6 +67,16 @@ t.test('the rpcd plugin under qjs', { skip }, async (t) => {
   t.test('apply, status, get, sessions, doctor', async (t) => {
     t.match(call('apply', '{}'), { applied: true, enabled: true, lan_devices: ['br-lan'] });
     t.match(table(), /ct helper pptp/);
+    const loaded = table();
+    t.same(call('apply', '{"if_needed":true}'), { applied: false, warnings: [] }, 'if_needed: the table holds the file as it is, so nothing runs');
+    t.equal(table(), loaded, 'the table as it was');
+    const shipped = config();
+    writeFileSync(box.config, shipped.replace(/(config protocol 'gre'\n\toption mode )'allow'/, "$1'block'"));
+    t.match(call('apply', '{"if_needed":true}'), { applied: true }, 'if_needed, the file edited since: it applies');
+    t.match(table(), /chain handle_gre \{[^}]*reject/, 'the edit is loaded');
+    writeFileSync(box.config, shipped);
+    t.match(call('apply', '{"if_needed":false}'), { applied: true });
+    t.match(call('apply', '{"if_needed":"yes"}'), { error: { code: 'invalid', field: 'if_needed' } }, 'if_needed: a boolean or nothing');
     const status = call('status', '{}');
     t.equal(status.table, 'loaded');
     t.same(status.protocols.map((p: { name: string }) => p.name), ['pptp', 'l2tp', 'ipsec', 'gre']);

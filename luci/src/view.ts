@@ -38,7 +38,7 @@ const callExplain = declare<Explained, [error: string, client: string]>('doctor'
 /** The most recent changes only: `vpn-passthrough log` has them all. */
 const RECENT = 10;
 const callLog = declare<{ entries: ChangeEntry[] }, [limit: number]>('log', ['limit']);
-const callApply = declare<{ applied: boolean; warnings: string[] }>('apply');
+const callApply = declare<{ applied: boolean; warnings: string[] }, [ifNeeded: boolean]>('apply', ['if_needed']);
 
 const PROTOCOLS = [
   {
@@ -284,11 +284,15 @@ function part<K extends 'status' | 'sessions'>(o: Answer<{ status: Status; sessi
   return o && !('error' in o) ? o[key] : (o as Answer<never> | null);
 }
 
-/** Re-applies the table once LuCI has committed the config (the page reloads right after). */
+/**
+ * Once LuCI has committed the config (the page reloads right after): procd's
+ * reload trigger has applied it by then; where it has not (it failed), this
+ * apply runs and says why.
+ */
 function applyBackend(): void {
   const notify = (message: string) =>
     ui.addNotification(null, E('p', [_('VPN passthrough could not apply the new settings: %s').format(message)]), 'danger');
-  callApply()
+  callApply(true)
     .then((answer) => {
       // busy: another apply (the service's reload trigger) holds the lock and applies the same file.
       if ('error' in answer && answer.error.code !== 'busy') notify(answer.error.message);

@@ -139,6 +139,16 @@ function changedSinceRecord(ctx: Context): boolean {
 }
 
 /** What an apply did, as data (CLI --json, ubus). */
+/**
+ * Whether the loaded table holds the config as the file is now. After
+ * LuCI's Save & Apply, procd's reload trigger has mostly applied it: the
+ * page asks for an apply only where that did not happen, and so learns why.
+ */
+export function holdsConfig(ctx: Context): boolean {
+  const loaded = loadedStamp(ctx);
+  return !!loaded && loaded.config === configStamp(readConfigBytes(ctx.sys, ctx.paths.config) ?? '');
+}
+
 export function appliedSummary(r: Rendered) {
   return { applied: true, enabled: r.config.enabled, lan_devices: r.facts.lanDevices, pptp_helper: r.facts.pptpHelper, warnings: r.warnings };
 }

@@ -71,9 +71,13 @@ const METHODS: Record<string, Method> = {
     },
   },
   apply: {
-    signature: {},
-    async run(ctx) {
-      const { appliedSummary, apply } = await import('../app/apply.ts');
+    // if_needed: only where the table does not hold the config as the file is now.
+    signature: { if_needed: true },
+    async run(ctx, args) {
+      const ifNeeded = args.if_needed ?? false;
+      if (typeof ifNeeded !== 'boolean') throw new InvalidArgument('if_needed', 'expected true or false');
+      const { appliedSummary, apply, holdsConfig } = await import('../app/apply.ts');
+      if (ifNeeded && holdsConfig(ctx)) return { applied: false, warnings: [] };
       return appliedSummary(await apply(ctx));
     },
   },

@@ -444,8 +444,18 @@ function newFigures(): Figures {
   return { inputs: 0, cut: 0, byFamily: {}, qjsRuns: 0, refValid: 0, refInvalid: 0, refExtended: 0, implAccepted: 0, applied: 0, ms: 0 };
 }
 
+type Fail = (check: string, detail: string) => void;
+
+/** Counts an input in the figures; returns how its failures are recorded (the first ones per check with a file to reproduce it). */
+function startCase<I extends { family: string; what: string }>(ctx: Context, iface: Iface, index: number, input: I, writeRepro: (ctx: Context, index: number, input: I) => string): Fail {
+  ctx.figures.inputs++;
+  ctx.figures.byFamily[input.family] = (ctx.figures.byFamily[input.family] ?? 0) + 1;
+  const category = `${iface}:${input.family}`;
+  return (check, detail) => record(ctx, { category, check, index, what: input.what, detail }, () => writeRepro(ctx, index, input));
+}
+
 /** Node side: src/core's loadConfigText over the same bytes (latin1: one character per byte, as libuci reads them). */
-function nodeConfig(text: string, ref: FileVerdict, fail: (check: string, detail: string) => void): void {
+function nodeConfig(text: string, ref: FileVerdict, fail: Fail): void {
   let loaded: ReturnType<typeof loadConfigText> | null = null;
   try {
     loaded = loadConfigText(text, 'fuzz.conf');
@@ -472,11 +482,8 @@ function nodeConfig(text: string, ref: FileVerdict, fail: (check: string, detail
 }
 
 async function configCase(w: Worker, index: number, input: ConfigInput, ctx: Context): Promise<void> {
-  const category = `config:${input.family}`;
-  const fail = (check: string, detail: string) => record(ctx, { category, check, index, what: input.what, detail }, () => writeConfigRepro(ctx, index, input));
+  const fail = startCase(ctx, 'config', index, input, writeConfigRepro);
   const ref = judgeFile(Buffer.from(input.text, 'latin1'));
-  ctx.figures.inputs++;
-  ctx.figures.byFamily[input.family] = (ctx.figures.byFamily[input.family] ?? 0) + 1;
   if (ref.valid) ctx.figures.refValid++;
   else ctx.figures.refInvalid++;
   if (ref.extended.length) ctx.figures.refExtended++;
@@ -546,35 +553,66 @@ async function configCase(w: Worker, index: number, input: ConfigInput, ctx: Con
   }
 }
 
+// ---------------------------------------------------------------- changes: the CLI's set and rpcd
+
+interface Snapshot {
+  config: Buffer | null;
+  table: string | null;
+}
+
+/**
+ * A run against a base config: the config file and the table before and
+ * after it, the files it left in the sandbox (removed), and what of those
+ * it changed, for the checks that a refusal changes nothing.
+ */
+async function runOnBase(w: Worker, ctx: Context, base: Base, run: () => Promise<Run>) {
+  w.writeConfig(base.text);
+  const before: Snapshot = { config: w.readConfig(), table: await w.knownTable() };
+  const r = await run();
+  ctx.figures.qjsRuns++;
+  const strays = w.strays();
+  const after: Snapshot = { config: w.readConfig(), table: await w.table() };
+  if (after.config?.toString('latin1') !== base.text) w.forget();
+  const configChanged = !(before.config === null ? after.config === null : after.config !== null && before.config.equals(after.config));
+  const changed = [configChanged && 'the config file', after.table !== before.table && 'the table', strays.length > 0 && `new files ${strays.join(', ')}`].filter(Boolean);
+  return { r, before, after, strays, configChanged, changed };
+}
+
+/**
+ * What a set the reference takes left behind: the file it wrote (`faults`
+ * says why, when the reference refuses that file), the base's comments in
+ * it, and the table it loaded.
+ */
+function checkSetResult(fail: Fail, base: Base, after: Snapshot, settings: Settings, faults: (file: FileVerdict) => string): void {
+  const file = judgeFile(after.config ?? Buffer.alloc(0));
+  if (!file.valid) fail('verdict', `set wrote a file the reference refuses: ${faults(file)}`);
+  else {
+    const p = settingsProblem(settings, file.settings!);
+    if (p) fail(p.check, `the file set wrote: ${p.detail}`);
+  }
+  const lost = lostComments(base.text, after.config?.toString('latin1') ?? '');
+  if (lost.length) fail('comments lost', `set changed or dropped comment lines: ${lost.slice(0, 3).map((l) => JSON.stringify(l)).join(', ')}`);
+  for (const problem of verifyTable(after.table, settings)) fail(/weakened|missing|escape/.test(problem) ? 'silently weakened' : 'table', problem);
+}
+
 // ---------------------------------------------------------------- the CLI's set
 
 async function cliCase(w: Worker, index: number, input: CliInput, ctx: Context): Promise<void> {
-  const category = `cli:${input.family}`;
-  const fail = (check: string, detail: string) => record(ctx, { category, check, index, what: input.what, detail }, () => writeCliRepro(ctx, index, input));
-  ctx.figures.inputs++;
-  ctx.figures.byFamily[input.family] = (ctx.figures.byFamily[input.family] ?? 0) + 1;
+  const fail = startCase(ctx, 'cli', index, input, writeCliRepro);
   const base = ctx.bases[input.base];
   const baseVerdict = ctx.baseVerdicts[input.base];
   const argv = input.argv.map((a) => (typeof a === 'string' ? a : a.toString('latin1')));
   const ref = judgeSet(argv, baseVerdict);
   if (ref.kind === 'ok') ctx.figures.refValid++;
   else ctx.figures.refInvalid++;
-  w.writeConfig(base.text);
-  const before = { config: w.readConfig(), table: await w.knownTable() };
-  const r = await w.cli(input.argv);
-  ctx.figures.qjsRuns++;
-  const strays = w.strays();
-  const after = { config: w.readConfig(), table: await w.table() };
-  if (after.config?.toString('latin1') !== base.text) w.forget();
+  const { r, after, strays, changed } = await runOnBase(w, ctx, base, () => w.cli(input.argv));
   const out = r.stdout.toString('utf8') + r.stderr.toString('utf8');
   if (r.timedOut) return fail('hang', 'set did not finish');
   const engine = engineText(out, argv.join(' '));
   if (engine) fail('engine error', engine);
   if (!ref.exits.includes(r.status ?? -1)) fail('exit code', `exited ${r.status}, documented ${ref.exits.join(' or ')} (${ref.why}): ${out.slice(0, 300)}`);
-  const configChanged = !(before.config === null ? after.config === null : after.config !== null && before.config.equals(after.config));
   if (r.status === 0) ctx.figures.implAccepted++;
   if (r.status !== 0 || ref.kind !== 'ok') {
-    const changed = [configChanged && 'the config file', after.table !== before.table && 'the table', strays.length > 0 && `new files ${strays.join(', ')}`].filter(Boolean);
     if (changed.length) fail('changed on rejection', `${ref.kind === 'ok' ? `exit ${r.status}` : `the reference refuses (${ref.why})`} yet ${changed.join(' and ')} changed`);
   }
   if (ref.json) {
@@ -588,15 +626,7 @@ async function cliCase(w: Worker, index: number, input: CliInput, ctx: Context):
   if (r.status === 0 && ref.kind === 'ok' && ref.settings) {
     if (strays.length) fail('changed on rejection', `set left new files ${strays.join(', ')}`);
     ctx.figures.applied++;
-    const file = judgeFile(after.config ?? Buffer.alloc(0));
-    if (!file.valid) fail('verdict', `set wrote a file the reference refuses: ${file.faults.map((f) => `line ${f.lines.join('-')}: ${f.message}`).join('; ')}`);
-    else {
-      const p = settingsProblem(ref.settings, file.settings!);
-      if (p) fail(p.check, `the file set wrote: ${p.detail}`);
-    }
-    const lost = lostComments(base.text, after.config?.toString('latin1') ?? '');
-    if (lost.length) fail('comments lost', `set changed or dropped comment lines: ${lost.slice(0, 3).map((l) => JSON.stringify(l)).join(', ')}`);
-    for (const problem of verifyTable(after.table, ref.settings)) fail(/weakened|missing|escape/.test(problem) ? 'silently weakened' : 'table', problem);
+    checkSetResult(fail, base, after, ref.settings, (file) => file.faults.map((f) => `line ${f.lines.join('-')}: ${f.message}`).join('; '));
   }
 }
 
@@ -605,23 +635,14 @@ async function cliCase(w: Worker, index: number, input: CliInput, ctx: Context):
 const ERROR_CODES = ['bad_input', 'invalid', 'config', 'busy', 'failed'];
 
 async function rpcdCase(w: Worker, index: number, input: RpcdInput, ctx: Context): Promise<void> {
-  const category = `rpcd:${input.family}`;
-  const fail = (check: string, detail: string) => record(ctx, { category, check, index, what: input.what, detail }, () => writeRpcdRepro(ctx, index, input));
-  ctx.figures.inputs++;
-  ctx.figures.byFamily[input.family] = (ctx.figures.byFamily[input.family] ?? 0) + 1;
+  const fail = startCase(ctx, 'rpcd', index, input, writeRpcdRepro);
   const base = ctx.bases[input.base];
   const baseVerdict = ctx.baseVerdicts[input.base];
   const bytes = Buffer.from(input.input, 'latin1');
   const ref = judgeRpcd(input.method, bytes, baseVerdict);
   if (ref.kind === 'ok') ctx.figures.refValid++;
   else ctx.figures.refInvalid++;
-  w.writeConfig(base.text);
-  const before = { config: w.readConfig(), table: await w.knownTable() };
-  const r = await w.rpcd(input.method, bytes);
-  ctx.figures.qjsRuns++;
-  const strays = w.strays();
-  const after = { config: w.readConfig(), table: await w.table() };
-  if (after.config?.toString('latin1') !== base.text) w.forget();
+  const { r, before, after, strays, configChanged, changed } = await runOnBase(w, ctx, base, () => w.rpcd(input.method, bytes));
   if (r.timedOut) return fail('hang', `call ${input.method} did not finish`);
   const stdout = r.stdout.toString('utf8');
   const engine = engineText(stdout + r.stderr.toString('utf8'), input.input + input.method);
@@ -640,9 +661,7 @@ async function rpcdCase(w: Worker, index: number, input: RpcdInput, ctx: Context
     if (typeof error !== 'object' || error === null || !ERROR_CODES.includes(error.code as string)) fail('error shape', `error ${JSON.stringify(error).slice(0, 200)} is not a documented code`);
     else if (typeof error.message !== 'string' || error.message.length < 5) fail('error shape', `error without a readable message: ${JSON.stringify(error)}`);
   }
-  const configChanged = !(before.config === null ? after.config === null : after.config !== null && before.config.equals(after.config));
   const unchanged = (why: string) => {
-    const changed = [configChanged && 'the config file', after.table !== before.table && 'the table', strays.length > 0 && `new files ${strays.join(', ')}`].filter(Boolean);
     if (changed.length) fail('changed on rejection', `${why} yet ${changed.join(' and ')} changed`);
   };
   if (ref.kind === 'bad_input' || ref.kind === 'invalid') {
@@ -667,15 +686,7 @@ async function rpcdCase(w: Worker, index: number, input: RpcdInput, ctx: Context
       const p = settingsProblem(ref.settings, got);
       if (p) fail(p.check, `set's answer: ${p.detail}`);
     }
-    const file = judgeFile(after.config ?? Buffer.alloc(0));
-    if (!file.valid) fail('verdict', `set wrote a file the reference refuses: ${file.faults.map((f) => f.message).join('; ')}`);
-    else {
-      const p = settingsProblem(ref.settings, file.settings!);
-      if (p) fail(p.check, `the file set wrote: ${p.detail}`);
-    }
-    const lost = lostComments(base.text, after.config?.toString('latin1') ?? '');
-    if (lost.length) fail('comments lost', `set changed or dropped comment lines: ${lost.slice(0, 3).map((l) => JSON.stringify(l)).join(', ')}`);
-    for (const problem of verifyTable(after.table, ref.settings)) fail(/weakened|missing|escape/.test(problem) ? 'silently weakened' : 'table', problem);
+    checkSetResult(fail, base, after, ref.settings, (file) => file.faults.map((f) => f.message).join('; '));
     if (strays.length) fail('changed on rejection', `set left new files ${strays.join(', ')}`);
     return;
   }

@@ -478,6 +478,29 @@ t.test('fault matrix', { skip }, async (t) => {
     rmSync(out, { recursive: true });
   });
 
+  /**
+   * Kill i + 1 of the two loops below: starts the command (args[0], set or
+   * apply, names it) as its run time was measured, SIGKILLs qjs alone or its
+   * process group (a coin toss of the seeded PRNG) after `delay` ms, and
+   * waits until nothing of the group runs. Counts in `tally` whether the kill
+   * landed or came after the command had ended; any other exit is a problem.
+   * Returns the kill's name, which the loop's own checks report under.
+   */
+  const killAt = async (i: number, delay: number, args: string[], tally: { landed: number; finished: number; groups: number }, problems: string[]) => {
+    const group = rnd() < 0.5;
+    if (group) tally.groups++;
+    const what = `${args[0]} kill ${i + 1} at ${ms(delay)} (${group ? 'process group' : 'process'})`;
+    const run = startIn(ns, [...CLI, ...args], box.env);
+    await sleep(delay);
+    sigkill(run.pid, group);
+    const end = await run.ended;
+    await drained(run.pid);
+    if (end.signal === 'SIGKILL') tally.landed++;
+    else if (end.status === 0) tally.finished++;
+    else problems.push(`${what}: exited ${end.status}: ${end.stderr.trim()}`);
+    return what;
+  };
+
   t.test(`SIGKILL of set at ${KILLS} random moments`, async (t) => {
     writeFileSync(box.config, A);
     t.equal(cli(['apply']).status, 0);
@@ -492,17 +515,7 @@ t.test('fault matrix', { skip }, async (t) => {
         break;
       }
       const [other, tOld, tNew] = before === A ? [B, tA, tB] : [A, tB, tA];
-      const group = rnd() < 0.5;
-      if (group) tally.groups++;
-      const what = `set kill ${i + 1} at ${ms(delays[i])} (${group ? 'process group' : 'process'})`;
-      const run = startIn(ns, [...CLI, 'set', 'pptp', other === B ? 'block' : 'allow'], box.env);
-      await sleep(delays[i]);
-      sigkill(run.pid, group);
-      const end = await run.ended;
-      await drained(run.pid);
-      if (end.signal === 'SIGKILL') tally.landed++;
-      else if (end.status === 0) tally.finished++;
-      else problems.push(`${what}: exited ${end.status}: ${end.stderr.trim()}`);
+      const what = await killAt(i, delays[i], ['set', 'pptp', other === B ? 'block' : 'allow'], tally, problems);
       const c = cfg();
       const tNow = list();
       const cn = c === before ? 'old' : c === other ? 'new' : 'other';
@@ -548,17 +561,7 @@ t.test('fault matrix', { skip }, async (t) => {
       // An edited config (the other state) that this apply is to load.
       const [text, tOld, tNew] = cfg() === A ? [B, tA, tB] : [A, tB, tA];
       writeFileSync(box.config, text);
-      const group = rnd() < 0.5;
-      if (group) tally.groups++;
-      const what = `apply kill ${i + 1} at ${ms(delays[i])} (${group ? 'process group' : 'process'})`;
-      const run = startIn(ns, [...CLI, 'apply'], box.env);
-      await sleep(delays[i]);
-      sigkill(run.pid, group);
-      const end = await run.ended;
-      await drained(run.pid);
-      if (end.signal === 'SIGKILL') tally.landed++;
-      else if (end.status === 0) tally.finished++;
-      else problems.push(`${what}: exited ${end.status}: ${end.stderr.trim()}`);
+      const what = await killAt(i, delays[i], ['apply'], tally, problems);
       if (cfg() !== text) problems.push(`${what}: the config changed`);
       const tNow = list();
       if (tNow === tOld) tally.old++;

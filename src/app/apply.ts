@@ -138,7 +138,6 @@ function changedSinceRecord(ctx: Context): boolean {
   return last === null || last.text !== (readConfigBytes(ctx.sys, ctx.paths.config) ?? '');
 }
 
-/** What an apply did, as data (CLI --json, ubus). */
 /**
  * Whether the loaded table holds the config as the file is now. After
  * LuCI's Save & Apply, procd's reload trigger has mostly applied it: the
@@ -149,6 +148,7 @@ export function holdsConfig(ctx: Context): boolean {
   return !!loaded && loaded.config === configStamp(readConfigBytes(ctx.sys, ctx.paths.config) ?? '');
 }
 
+/** What an apply did, as data (CLI --json, ubus). */
 export function appliedSummary(r: Rendered) {
   return { applied: true, enabled: r.config.enabled, lan_devices: r.facts.lanDevices, pptp_helper: r.facts.pptpHelper, warnings: r.warnings };
 }

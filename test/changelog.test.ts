@@ -13,10 +13,10 @@ import { userInfo } from 'node:os';
 import { optionChanges, parseEntries, syslogLine, type ChangeEntry } from '../src/core/changes.ts';
 import { MAX_LOG_BYTES } from '../src/host/changelog.ts';
 import { formatChangeLog } from '../src/cli/changelog.ts';
-import { canNetns, makeNetns } from '../lab/netns.ts';
-import { makeSandbox } from '../lab/sandbox.ts';
+import { canNetns } from '../lab/netns.ts';
 import { BUNDLE, QJS, ROOT } from './lib/paths.ts';
 import { lockTarget } from './lib/lock.ts';
+import { sandboxed } from './lib/sandboxed.ts';
 
 const SHIPPED = readFileSync(`${ROOT}files/etc/config/vpn-passthrough`, 'utf8');
 
@@ -57,12 +57,7 @@ t.test('a timed allow reads as a date in the log', async (t) => {
 });
 
 t.test('the change log under qjs', { skip }, async (t) => {
-  const ns = makeNetns('changelog');
-  const box = makeSandbox(ns);
-  t.teardown(() => {
-    box.remove();
-    ns.remove();
-  });
+  const { ns, box } = sandboxed(t, 'changelog');
   const log = box.env.VPN_PASSTHROUGH_CHANGE_LOG!;
   const syslog = `${box.dir}/syslog`;
   const rpcd = box.env.VPN_PASSTHROUGH_RPCD!;

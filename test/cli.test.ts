@@ -5,20 +5,15 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readlinkSync, rmdirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
-import { canNetns, makeNetns } from '../lab/netns.ts';
-import { makeSandbox } from '../lab/sandbox.ts';
+import { canNetns } from '../lab/netns.ts';
 import { ROOT } from './lib/paths.ts';
 import { lockTarget } from './lib/lock.ts';
+import { sandboxed } from './lib/sandboxed.ts';
 
 const skip = canNetns === true ? false : canNetns;
 
 t.test('vpn-passthrough under qjs', { skip }, async (t) => {
-  const ns = makeNetns('cli');
-  const box = makeSandbox(ns);
-  t.teardown(() => {
-    box.remove();
-    ns.remove();
-  });
+  const { ns, box } = sandboxed(t, 'cli');
   const table = () => ns.run(['nft', 'list', 'table', 'inet', 'vpn_passthrough']);
   writeFileSync(box.config, readFileSync(`${ROOT}files/etc/config/vpn-passthrough`));
 

@@ -11,9 +11,9 @@ import { loadConfigText } from '../src/core/load.ts';
 import type { Check } from '../src/core/doctor.ts';
 import { explain, type ExplainFacts } from '../src/core/explain.ts';
 import { SessionCollector, type Session } from '../src/core/sessions.ts';
-import { canNetns, makeNetns } from '../lab/netns.ts';
-import { makeSandbox } from '../lab/sandbox.ts';
+import { canNetns } from '../lab/netns.ts';
 import { BUNDLE, QJS, ROOT } from './lib/paths.ts';
+import { sandboxed } from './lib/sandboxed.ts';
 
 const SHIPPED = readFileSync(`${ROOT}files/etc/config/vpn-passthrough`, 'utf8');
 const LAB = readFileSync(`${ROOT}test/fixtures/conntrack-lab.list`, 'utf8');
@@ -148,12 +148,7 @@ t.test('blocked for this client: its scope, family and servers', async (t) => {
 const skip = canNetns === true ? false : canNetns;
 
 t.test('doctor --error under qjs: the CLI and rpcd', { skip }, async (t) => {
-  const ns = makeNetns('errors');
-  const box = makeSandbox(ns);
-  t.teardown(() => {
-    box.remove();
-    ns.remove();
-  });
+  const { ns, box } = sandboxed(t, 'errors');
   ns.sh('ip', 'link', 'add', 'br-lan', 'type', 'bridge');
   const env = { ...box.env, VPN_PASSTHROUGH_CONNTRACK: `${ROOT}test/fixtures/conntrack-lab.proc` };
   const cli = (...args: string[]) => ns.run([QJS, '--std', '-m', BUNDLE, ...args], { env });

@@ -6,20 +6,15 @@
 import t from 'tap';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
-import { canNetns, makeNetns } from '../lab/netns.ts';
-import { makeSandbox } from '../lab/sandbox.ts';
+import { canNetns } from '../lab/netns.ts';
 import { ROOT } from './lib/paths.ts';
+import { sandboxed } from './lib/sandboxed.ts';
 
 const skip = canNetns === true ? false : canNetns;
 const SHIPPED = readFileSync(`${ROOT}files/etc/config/vpn-passthrough`);
 
 t.test('the config file', { skip }, async (t) => {
-  const ns = makeNetns('cfg');
-  const box = makeSandbox(ns);
-  t.teardown(() => {
-    box.remove();
-    ns.remove();
-  });
+  const { ns, box } = sandboxed(t, 'cfg');
   const table = () => ns.run(['nft', 'list', 'table', 'inet', 'vpn_passthrough']).stdout;
   const mode = (name: string, env: NodeJS.ProcessEnv = {}) =>
     JSON.parse(box.cli(['--json', 'status'], env).stdout).protocols.find((p: { name: string }) => p.name === name).mode;

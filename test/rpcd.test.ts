@@ -8,21 +8,16 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { chmodSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
-import { canNetns, makeNetns } from '../lab/netns.ts';
-import { makeSandbox } from '../lab/sandbox.ts';
+import { canNetns } from '../lab/netns.ts';
 import { BUNDLE, QJS, ROOT } from './lib/paths.ts';
 import { lockTarget } from './lib/lock.ts';
+import { sandboxed } from './lib/sandboxed.ts';
 
 const skip = canNetns === true ? false : canNetns;
 const METHODS = ['status', 'sessions', 'doctor', 'overview', 'get', 'set', 'apply', 'log'];
 
 t.test('the rpcd plugin under qjs', { skip }, async (t) => {
-  const ns = makeNetns('rpcd');
-  const box = makeSandbox(ns);
-  t.teardown(() => {
-    box.remove();
-    ns.remove();
-  });
+  const { ns, box } = sandboxed(t, 'rpcd');
   const wrapper = readFileSync(`${ROOT}files/usr/libexec/rpcd/vpn-passthrough`, 'utf8');
   const plugin = `${box.dir}/rpcd-plugin`;
   writeFileSync(plugin, wrapper.replace('/usr/bin/qjs', QJS).replace('/usr/share/vpn-passthrough/vpn-passthrough.js', BUNDLE));
